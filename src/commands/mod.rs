@@ -1,0 +1,37 @@
+//! One module per subcommand, all of the same shape:
+//! `pub fn run(args: &XArgs, ctx: &Context) -> Result<Output>`.
+
+pub mod init;
+pub mod list;
+pub mod new;
+pub mod render;
+pub mod schema;
+pub mod show;
+pub mod validate;
+
+use crate::cli::Command;
+use crate::context::Context;
+use crate::output::Output;
+use anyhow::Result;
+
+/// Runs one command.
+pub fn run(command: &Command, ctx: &Context) -> Result<Output> {
+    match command {
+        Command::Init(args) => init::run(args, ctx),
+        Command::New(args) => new::run(args, ctx),
+        Command::List(args) => list::run(args, ctx),
+        Command::Show(args) => show::run(args, ctx),
+        Command::Render(args) => render::run(args, ctx),
+        Command::Validate(args) => validate::run(args, ctx),
+        Command::Schema(args) => schema::run(args, ctx),
+    }
+}
+
+/// A prompt name from the command line, with the fix when it is not one.
+pub fn parse_name(text: &str) -> Result<crate::name::PromptName> {
+    crate::name::PromptName::parse(text).map_err(|e| {
+        crate::error::fail(e.to_string())
+            .hint("names are lowercase segments joined by `/`, e.g. support/triage; `promptreg list` shows them")
+            .into()
+    })
+}

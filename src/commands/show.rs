@@ -1,0 +1,129 @@
+use crate::cli::{ShowArgs, ShowFormat};
+use crate::context::Context;
+use crate::name::PromptName;
+use crate::output::{Output, Paint};
+use crate::prompt::{Kind, Prompt};
+use anyhow::Result;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// `show --format json`: the prompt's fields plus where it comes from.
+#[derive(Debug, Serialize)]
+struct Shown<'a> {
+    name: &'a str,
+    path: &'a str,
+    kind: Kind,
+    #[serde(flatten)]
+    file: &'a crate::prompt::PromptFile,
+}
+
+pub fn run(args: &ShowArgs, ctx: &Context) -> Result<Output> {
+    let registry = ctx.registry()?;
+    let name = crate::commands::parse_name(&args.prompt)?;
+    let prompt = registry.load_prompt(&name)?;
+    let path = registry.relative_path(&name);
+    match args.format {
+        ShowFormat::Yaml => Ok(Output::stdout(prompt.text.clone())),
+        ShowFormat::Json => Output::json(&Shown {
+            name: name.as_str(),
+            path: &path,
+            kind: prompt.kind(),
+            file: &prompt.file,
+        }),
+        ShowFormat::Human => Ok(Output::stdout(human(
+            &name,
+            &path,
+            &prompt,
+            Paint { enabled: ctx.color },
+        ))),
+    }
+}
+
+fn human(name: &PromptName, path: &str, prompt: &Prompt, paint: Paint) -> String {
+    let f = &prompt.file;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} {}  {}",
+        paint.bold(name.as_str()),
+        paint.green(&prompt.version.to_string()),
+        paint.dim(path)
+    );
+    if let Some(d) = &f.description {
+        let _ = writeln!(s, "{}", d.trim_end());
+    }
+    s.push('\n');
+    if let Some(m) = &f.model {
+        let params: Vec<String> = m
+            .parameters
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let _ = write!(s, "model:     {}/{}", m.provider, m.name);
+        if !params.is_empty() {
+            let _ = write!(s, " ({})", params.join(", "));
+        }
+        s.push('\n');
+    }
+    if let Some(o) = &f.output {
+        let _ = writeln!(
+            s,
+            "output:    {}{}",
+            serde_json::to_value(o.format)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            if o.schema.is_some() {
+                " (with schema)"
+            } else {
+                ""
+            }
+        );
+    }
+    if !f.variables.is_empty() {
+        let _ = writeln!(s, "variables:");
+        let width = f.variables.keys().map(String::len).max().unwrap_or(0);
+        for (n, v) in &f.variables {
+            let need = match &v.default {
+                None => "required".to_string(),
+                Some(d) => format!("default {d}"),
+            };
+            let _ = writeln!(
+                s,
+                "  {n:width$}  {need}  {}",
+                v.description.as_deref().unwrap_or("").trim()
+            );
+        }
+    }
+    let _ = writeln!(s, "changelog:");
+    for e in &f.changelog {
+        let _ = writeln!(
+            s,
+            "  {}  {}  {}  {}",
+            e.version,
+            e.date,
+            e.author,
+            e.reason.trim()
+        );
+    }
+    s.push('\n');
+    match (&f.template, &f.messages) {
+        (Some(t), _) => {
+            let _ = writeln!(s, "{}", paint.cyan("── template ──"));
+            s.push_str(t);
+            if !t.ends_with('\n') {
+                s.push('\n');
+            }
+        }
+        (None, messages) => {
+            for m in messages.iter().flatten() {
+                let _ = writeln!(s, "{}", paint.cyan(&format!("── {} ──", m.role.as_str())));
+                s.push_str(&m.content);
+                if !m.content.ends_with('\n') {
+                    s.push('\n');
+                }
+            }
+        }
+    }
+    s
+}

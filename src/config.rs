@@ -1,0 +1,210 @@
+//! `promptreg.yaml`: where prompts live, environments, bump policy.
+
+use crate::finding::Finding;
+use crate::yaml;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::path::{Component, Path};
+
+/// The config file's name at the registry root.
+pub const FILE_NAME: &str = "promptreg.yaml";
+
+/// Rule ids of the bump policy (DESIGN.md section 5) that `bump_policy:` may raise.
+pub const POLICY_RULES: &[&str] = &[
+    "variable-required-added",
+    "variable-removed",
+    "variable-made-required",
+    "output-format-changed",
+    "output-schema-narrowed",
+    "model-provider-changed",
+    "variable-optional-added",
+    "variable-default-added",
+    "output-schema-extended",
+    "model-name-changed",
+    "message-added",
+    "message-removed",
+    "message-role-changed",
+    "template-changed",
+    "model-parameters-changed",
+    "description-changed",
+];
+
+/// A bump level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BumpLevel {
+    Patch,
+    Minor,
+    Major,
+}
+
+/// What an environment wants of one prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum EnvRule {
+    /// A SemVer requirement, or `latest`, `latest-pre`, `exclude`.
+    Requirement(String),
+    /// An A/B split: requirement → weight.
+    Split { split: IndexMap<String, u32> },
+}
+
+/// `promptreg.yaml`, as written.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_prompts_dir")]
+    pub prompts_dir: String,
+    /// The ref whose first-parent history is the mainline.
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub git_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub environments: IndexMap<String, IndexMap<String, EnvRule>>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub bump_policy: IndexMap<String, BumpLevel>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub gates: IndexMap<String, IndexMap<String, String>>,
+}
+
+fn default_prompts_dir() -> String {
+    "prompts".to_string()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            prompts_dir: default_prompts_dir(),
+            git_ref: None,
+            tag_prefix: None,
+            environments: IndexMap::new(),
+            bump_policy: IndexMap::new(),
+            gates: IndexMap::new(),
+        }
+    }
+}
+
+/// The config written by `promptreg init`.
+pub const INITIAL: &str = "# promptreg registry configuration. Schema: `promptreg schema config`.
+# yaml-language-server: $schema=.promptreg/schemas/config.schema.json
+
+# Where prompt files live (`<name>.prompt.yaml`, any depth).
+prompts_dir: prompts
+
+# Which versions each environment deploys (SemVer requirements, Cargo syntax).
+# `promptreg lock` pins them in prompts.lock.
+environments:
+  production:
+    \"*\": latest        # highest released version, no pre-releases
+  staging:
+    \"*\": latest-pre    # pre-releases allowed
+";
+
+/// Parses and validates `promptreg.yaml`; every finding is returned.
+pub fn check(bytes: &[u8]) -> Result<Config, Vec<Finding>> {
+    let text = yaml::text_of(bytes)
+        .map_err(|e| vec![Finding::error("unreadable", e.location, e.message)])?;
+    let config: Config = yaml::from_str(text).map_err(|e| {
+        let rule = if e.message.starts_with("unknown key") {
+            "unknown-key"
+        } else {
+            "invalid-yaml"
+        };
+        vec![Finding::error(rule, e.location, e.message)]
+    })?;
+    let at = |path: &[&str]| yaml::locate(text, path);
+    let mut findings = Vec::new();
+
+    if !is_inside_relative(&config.prompts_dir) {
+        findings.push(Finding::error(
+            "prompts-dir",
+            at(&["prompts_dir"]),
+            format!(
+                "prompts_dir `{}` must be a relative path inside the registry (no `..`, not absolute)",
+                config.prompts_dir
+            ),
+        ));
+    }
+    for (env, rules) in &config.environments {
+        for (name, rule) in rules {
+            let loc = at(&["environments", env, name]);
+            if name != "*" {
+                if let Err(e) = crate::name::PromptName::parse(name) {
+                    findings.push(Finding::error(
+                        "environment-prompt-name",
+                        loc,
+                        format!("environment `{env}`: {e}"),
+                    ));
+                }
+            }
+            match rule {
+                EnvRule::Requirement(req) => {
+                    if let Err(msg) = check_requirement(req, true) {
+                        findings.push(Finding::error(
+                            "environment-requirement",
+                            loc,
+                            format!("environment `{env}`, `{name}`: {msg}"),
+                        ));
+                    }
+                }
+                EnvRule::Split { split } => {
+                    let total: u32 = split.values().sum();
+                    if total != 100 {
+                        findings.push(Finding::error(
+                            "split-weights",
+                            loc,
+                            format!("environment `{env}`, `{name}`: split weights sum to {total}, not 100"),
+                        ));
+                    }
+                    for req in split.keys() {
+                        if let Err(msg) = check_requirement(req, false) {
+                            findings.push(Finding::error(
+                                "environment-requirement",
+                                loc,
+                                format!("environment `{env}`, `{name}`: {msg}"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (rule, _) in &config.bump_policy {
+        if !POLICY_RULES.contains(&rule.as_str()) {
+            let hint = yaml::did_you_mean(rule, POLICY_RULES)
+                .map(|b| format!(" (did you mean `{b}`?)"))
+                .unwrap_or_default();
+            findings.push(Finding::error(
+                "bump-policy-rule",
+                at(&["bump_policy", rule]),
+                format!(
+                    "unknown bump policy rule `{rule}`{hint}; known rules: {}",
+                    POLICY_RULES.join(", ")
+                ),
+            ));
+        }
+    }
+    if findings.is_empty() {
+        Ok(config)
+    } else {
+        Err(findings)
+    }
+}
+
+/// A requirement string: a Cargo-style SemVer requirement or a keyword.
+fn check_requirement(req: &str, keywords: bool) -> Result<(), String> {
+    if keywords && matches!(req, "latest" | "latest-pre" | "exclude") {
+        return Ok(());
+    }
+    semver::VersionReq::parse(req)
+        .map(|_| ())
+        .map_err(|e| format!("`{req}` is not a SemVer requirement ({e}); write e.g. \"^1.2\", \"=1.2.0\", latest, latest-pre or exclude"))
+}
+
+/// True for a relative path that stays inside its base (no `..`, no root).
+pub fn is_inside_relative(path: &str) -> bool {
+    let p = Path::new(path);
+    !path.is_empty()
+        && p.components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}

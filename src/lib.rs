@@ -1,0 +1,20 @@
+//! promptreg: a Git repository as a prompt registry.
+//!
+//! Core modules return data and never print; `commands` turn arguments into
+//! calls on them and `output` renders the results.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod finding;
+pub mod fsutil;
+pub mod git;
+pub mod name;
+pub mod output;
+pub mod prompt;
+pub mod registry;
+pub mod schemas;
+pub mod template;
+pub mod yaml;

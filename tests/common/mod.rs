@@ -1,0 +1,185 @@
+//! Fixture builder for integration tests: real temporary Git repositories and
+//! the real promptreg binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The outcome of one promptreg run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit code, showing the output when it differs.
+    #[track_caller]
+    pub fn code(&self, want: i32) -> &Self {
+        assert_eq!(self.code, want, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn ok(&self) -> &Self {
+        self.code(0)
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}\nstdout:\n{}", self.stderr, self.stdout);
+        self
+    }
+}
+
+/// A temporary directory, usually a Git repository that is a registry.
+pub struct TestRepo {
+    dir: tempfile::TempDir,
+    /// An empty HOME so the machine's Git config does not leak in.
+    home: tempfile::TempDir,
+    clock: AtomicU64,
+}
+
+pub const AUTHOR: &str = "Test Author <test@example.com>";
+
+impl TestRepo {
+    /// An empty directory, not a repository.
+    pub fn empty() -> Self {
+        TestRepo {
+            dir: tempfile::tempdir().unwrap(),
+            home: tempfile::tempdir().unwrap(),
+            clock: AtomicU64::new(1_780_000_000),
+        }
+    }
+
+    /// A Git repository with an identity and the default `promptreg.yaml`.
+    pub fn new() -> Self {
+        let repo = Self::empty();
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.name", "Test Author"]);
+        repo.git(&["config", "user.email", "test@example.com"]);
+        repo.write("promptreg.yaml", "prompts_dir: prompts\n");
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, rel: &str) -> PathBuf {
+        self.path().join(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.file(rel)).unwrap()
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Self {
+        let path = self.file(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        self
+    }
+
+    /// Writes `prompts/NAME.prompt.yaml`.
+    pub fn prompt(&self, name: &str, content: &str) -> &Self {
+        self.write(&format!("prompts/{name}.prompt.yaml"), content)
+    }
+
+    pub fn remove(&self, rel: &str) -> &Self {
+        std::fs::remove_file(self.file(rel)).unwrap();
+        self
+    }
+
+    /// `git add -A && git commit`, with a fresh, increasing timestamp;
+    /// returns the commit id.
+    pub fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        let t = self.clock.fetch_add(60, Ordering::SeqCst);
+        let date = format!("{t} +0000");
+        let out = self
+            .git_command()
+            .args(["commit", "-q", "--allow-empty", "-m", message])
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git commit: {}", String::from_utf8_lossy(&out.stderr));
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    fn git_command(&self) -> Command {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(self.path())
+            .env("HOME", self.home.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("GIT_AUTHOR_NAME")
+            .env_remove("GIT_AUTHOR_EMAIL")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE");
+        cmd
+    }
+
+    /// Runs git; panics when it fails; returns trimmed stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = self.git_command().args(args).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// The promptreg binary, set to run in this directory.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_promptreg"));
+        cmd.current_dir(self.path())
+            .env("HOME", self.home.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .env_remove("GIT_AUTHOR_NAME")
+            .env_remove("GIT_AUTHOR_EMAIL")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE");
+        cmd
+    }
+
+    /// Runs promptreg with `args`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        run(self.cmd().args(args))
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!run.stderr.contains("panicked"), "promptreg panicked:\n{}", run.stderr);
+    run
+}
+
+/// A valid text prompt at `version` with one changelog entry per version in
+/// `history` (newest first; the first must be `version`), reading `{{ x }}`.
+pub fn text_prompt(version: &str, history: &[&str], body: &str) -> String {
+    let mut s = format!(
+        "version: {version}\ndescription: A test prompt.\nvariables:\n  x:\n    description: The input.\ntemplate: |\n  {body} {{{{ x }}}}\nchangelog:\n"
+    );
+    for (i, v) in history.iter().enumerate() {
+        s.push_str(&format!(
+            "  - version: {v}\n    date: 2026-01-{:02}T10:00:00Z\n    author: {AUTHOR}\n    reason: Release {v}.\n",
+            28 - i.min(27)
+        ));
+    }
+    s
+}
