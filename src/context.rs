@@ -1,21 +1,58 @@
-//! What every command gets: the directory it runs in.
+//! What every command gets: the directory it runs in and the global options.
 
+use crate::error::fail;
+use crate::git::Repo;
+use crate::history::{self, History};
 use crate::registry::Registry;
 use anyhow::Result;
 use std::path::PathBuf;
 
 /// The environment a command runs in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
     /// The directory promptreg acts in (`-C DIR`, or the current one).
     pub cwd: PathBuf,
     /// Whether output may carry ANSI colour.
     pub color: bool,
+    /// `--ref`: the mainline revision, overriding `ref:` in promptreg.yaml.
+    pub git_ref: Option<String>,
+    /// `--allow-shallow`.
+    pub allow_shallow: bool,
 }
 
 impl Context {
     /// The registry around `cwd`, with a valid config.
     pub fn registry(&self) -> Result<Registry> {
         Registry::open(&self.cwd)
+    }
+
+    /// The registry's Git repository. A shallow clone is refused (its
+    /// history is incomplete) unless `--allow-shallow`.
+    pub fn repo(&self, registry: &Registry) -> Result<Repo> {
+        let repo = Repo::open(&registry.root)?;
+        if repo.is_shallow() && !self.allow_shallow {
+            return Err(fail(
+                "this is a shallow clone: its history is incomplete, so released versions cannot be known",
+            )
+            .hint(
+                "run `git fetch --unshallow` (GitHub Actions: `actions/checkout` with `fetch-depth: 0`), or pass --allow-shallow to accept an incomplete history",
+            )
+            .into());
+        }
+        Ok(repo)
+    }
+
+    /// The mainline revision: `--ref`, else `ref:` in promptreg.yaml, else HEAD.
+    pub fn mainline_rev<'a>(&'a self, registry: &'a Registry) -> &'a str {
+        self.git_ref
+            .as_deref()
+            .or(registry.config.git_ref.as_deref())
+            .unwrap_or("HEAD")
+    }
+
+    /// Every released version of every prompt, from the mainline.
+    pub fn history(&self, registry: &Registry, repo: &Repo) -> Result<History> {
+        let head = repo.resolve_commit(self.mainline_rev(registry))?;
+        history::compute(repo, head.as_deref(), &registry.config.prompts_dir)
     }
 }

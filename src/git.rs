@@ -54,3 +54,421 @@ pub fn identity(dir: &Path) -> Result<Identity> {
             .into()),
     }
 }
+
+/// A commit id, as 40 hex digits.
+pub type CommitId = String;
+/// A blob id, as 40 hex digits.
+pub type BlobId = String;
+
+/// What promptreg needs to know of a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: CommitId,
+    pub author: Identity,
+    /// Author time, seconds since the Unix epoch.
+    pub time: i64,
+    pub summary: String,
+}
+
+/// A prompt file added, changed or deleted by a mainline commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Path under the walked directory, `/`-separated.
+    pub path: String,
+    /// The new blob; `None` when the commit deletes the file.
+    pub blob: Option<BlobId>,
+}
+
+/// One mainline commit and the prompt files it changed against its first
+/// parent.
+#[derive(Debug, Clone)]
+pub struct MainlineCommit {
+    pub commit: CommitInfo,
+    pub changes: Vec<FileChange>,
+}
+
+/// A Git repository holding a registry (possibly in a subdirectory).
+pub struct Repo {
+    inner: git2::Repository,
+    /// The registry root relative to the work tree: `""` or `"sub/dir/"`.
+    prefix: String,
+}
+
+fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
+    let author = commit.author();
+    CommitInfo {
+        id: commit.id().to_string(),
+        author: Identity {
+            name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+            email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        },
+        time: author.when().seconds(),
+        summary: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned(),
+    }
+}
+
+impl Repo {
+    /// Opens the repository that holds `registry_root`.
+    pub fn open(registry_root: &Path) -> Result<Repo> {
+        // The history walk reads each object once; libgit2's object cache
+        // and hash verification only cost time there (see PERFORMANCE.md).
+        git2::opts::strict_hash_verification(false);
+        let inner = git2::Repository::discover(registry_root).map_err(|e| {
+            anyhow::Error::from(
+                fail(format!("{} is not inside a Git repository", registry_root.display()))
+                    .hint("run `git init` (or `promptreg init`) first: Git history is the registry's database"),
+            )
+            .context(e.message().to_string())
+        })?;
+        let workdir = inner.workdir().ok_or_else(|| {
+            fail("the registry is in a bare Git repository; promptreg needs a work tree")
+        })?;
+        let workdir = workdir
+            .canonicalize()
+            .unwrap_or_else(|_| workdir.to_path_buf());
+        let root = registry_root
+            .canonicalize()
+            .unwrap_or_else(|_| registry_root.to_path_buf());
+        let prefix = match root.strip_prefix(&workdir) {
+            Ok(rel) if rel.as_os_str().is_empty() => String::new(),
+            Ok(rel) => format!("{}/", rel.to_string_lossy().replace('\\', "/")),
+            Err(_) => String::new(),
+        };
+        Ok(Repo { inner, prefix })
+    }
+
+    /// A path relative to the registry root, as a path in the repository.
+    pub fn repo_path(&self, registry_path: &str) -> String {
+        format!("{}{}", self.prefix, registry_path)
+    }
+
+    /// True for a shallow clone: its history is incomplete.
+    pub fn is_shallow(&self) -> bool {
+        self.inner.is_shallow()
+    }
+
+    /// The commit a revision (`HEAD`, `main`, a tag, an id) names, or `None`
+    /// when `rev` is `HEAD` of a repository with no commits yet.
+    pub fn resolve_commit(&self, rev: &str) -> Result<Option<CommitId>> {
+        match self.inner.revparse_single(rev) {
+            Ok(obj) => {
+                let commit = obj.peel_to_commit().map_err(|_| {
+                    fail(format!("`{rev}` does not name a commit"))
+                        .hint("use a branch, tag or commit id")
+                })?;
+                Ok(Some(commit.id().to_string()))
+            }
+            Err(e) if rev == "HEAD" && self.inner.head().is_err() => {
+                let _ = e;
+                Ok(None)
+            }
+            Err(e) => Err(anyhow::Error::from(
+                fail(format!("unknown revision `{rev}`"))
+                    .hint("check the name with `git rev-parse`; in CI, fetch the branch first"),
+            )
+            .context(e.message().to_string())),
+        }
+    }
+
+    pub fn commit_info(&self, id: &str) -> Result<CommitInfo> {
+        let commit = self.inner.find_commit(git2::Oid::from_str(id)?)?;
+        Ok(commit_info(&commit))
+    }
+
+    /// Walks the first-parent history from `start`, newest first, and lists
+    /// for each commit the `*.prompt.yaml` files under `dir` (relative to the
+    /// registry root) that it adds, changes or deletes. Compares tree entry
+    /// ids and descends only into subtrees whose ids differ: no full diffs.
+    pub fn first_parent_changes(
+        &self,
+        start: &str,
+        dir: &str,
+        suffix: &str,
+    ) -> Result<Vec<MainlineCommit>> {
+        let dir = self.repo_path(dir);
+        let dir = dir.trim_end_matches('/');
+        let mut out = Vec::new();
+        let mut commit = self.inner.find_commit(git2::Oid::from_str(start)?)?;
+        let mut subtree = self.subtree_id(&commit, dir)?;
+        loop {
+            let parent = match commit.parent_count() {
+                0 => None,
+                _ => Some(commit.parent(0).with_context(|| {
+                    format!(
+                        "cannot read the parent of commit {}; the repository is incomplete",
+                        commit.id()
+                    )
+                })?),
+            };
+            let parent_subtree = match &parent {
+                Some(p) => self.subtree_id(p, dir)?,
+                None => None,
+            };
+            let mut changes = Vec::new();
+            if subtree != parent_subtree {
+                let new = subtree.map(|id| self.inner.find_tree(id)).transpose()?;
+                let old = parent_subtree
+                    .map(|id| self.inner.find_tree(id))
+                    .transpose()?;
+                self.diff_trees(old.as_ref(), new.as_ref(), "", suffix, &mut changes)?;
+            }
+            out.push(MainlineCommit {
+                commit: commit_info(&commit),
+                changes,
+            });
+            match parent {
+                Some(p) => {
+                    commit = p;
+                    subtree = parent_subtree;
+                }
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// The id of the tree at `dir` in `commit`, if there is one.
+    fn subtree_id(&self, commit: &git2::Commit<'_>, dir: &str) -> Result<Option<git2::Oid>> {
+        let tree = commit.tree()?;
+        if dir.is_empty() {
+            return Ok(Some(tree.id()));
+        }
+        match tree.get_path(Path::new(dir)) {
+            Ok(entry) if entry.kind() == Some(git2::ObjectType::Tree) => Ok(Some(entry.id())),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn diff_trees(
+        &self,
+        old: Option<&git2::Tree<'_>>,
+        new: Option<&git2::Tree<'_>>,
+        prefix: &str,
+        suffix: &str,
+        out: &mut Vec<FileChange>,
+    ) -> Result<()> {
+        let kind = |e: &git2::TreeEntry<'_>| match (e.kind(), e.filemode()) {
+            (Some(git2::ObjectType::Tree), _) => Some(true),
+            // Regular files only: a symbolic link is never a prompt.
+            (Some(git2::ObjectType::Blob), 0o100644 | 0o100755) => Some(false),
+            _ => None,
+        };
+        if let Some(new) = new {
+            for entry in new.iter() {
+                let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
+                    continue;
+                };
+                let Some(is_tree) = kind(&entry) else {
+                    continue;
+                };
+                let before = old
+                    .and_then(|t| t.get_name(name))
+                    .filter(|o| kind(o) == Some(is_tree));
+                if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
+                    continue;
+                }
+                let path = format!("{prefix}{name}");
+                if is_tree {
+                    let new_sub = self.inner.find_tree(entry.id())?;
+                    let old_sub = before
+                        .as_ref()
+                        .map(|b| self.inner.find_tree(b.id()))
+                        .transpose()?;
+                    self.diff_trees(
+                        old_sub.as_ref(),
+                        Some(&new_sub),
+                        &format!("{path}/"),
+                        suffix,
+                        out,
+                    )?;
+                } else if name.ends_with(suffix) {
+                    out.push(FileChange {
+                        path,
+                        blob: Some(entry.id().to_string()),
+                    });
+                }
+                // The same name with another kind (file became directory):
+                // what was there before is gone.
+                if before.is_none() {
+                    if let Some(o) = old.and_then(|t| t.get_name(name)) {
+                        self.removed(&o, &format!("{prefix}{name}"), suffix, out)?;
+                    }
+                }
+            }
+        }
+        if let Some(old) = old {
+            for entry in old.iter() {
+                let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
+                    continue;
+                };
+                if new.and_then(|t| t.get_name(name)).is_none() {
+                    self.removed(&entry, &format!("{prefix}{name}"), suffix, out)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records every prompt file under a removed entry as deleted.
+    fn removed(
+        &self,
+        entry: &git2::TreeEntry<'_>,
+        path: &str,
+        suffix: &str,
+        out: &mut Vec<FileChange>,
+    ) -> Result<()> {
+        match entry.kind() {
+            Some(git2::ObjectType::Tree) => {
+                let tree = self.inner.find_tree(entry.id())?;
+                for child in tree.iter() {
+                    let Ok(name) = std::str::from_utf8(child.name_bytes()) else {
+                        continue;
+                    };
+                    self.removed(&child, &format!("{path}/{name}"), suffix, out)?;
+                }
+            }
+            Some(git2::ObjectType::Blob) if path.ends_with(suffix) => out.push(FileChange {
+                path: path.to_string(),
+                blob: None,
+            }),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The bytes of a blob.
+    pub fn read_blob(&self, id: &str) -> Result<Vec<u8>> {
+        let oid = git2::Oid::from_str(id)?;
+        let blob = self.inner.find_blob(oid).with_context(|| {
+            format!("cannot read blob {id}; the repository may be missing objects")
+        })?;
+        Ok(blob.content().to_vec())
+    }
+
+    /// The blob id and bytes of `path` (relative to the registry root) at
+    /// `commit`, or `None` when the commit has no such file.
+    pub fn read_file_at(&self, commit: &str, path: &str) -> Result<Option<(BlobId, Vec<u8>)>> {
+        let commit = self.inner.find_commit(git2::Oid::from_str(commit)?)?;
+        let tree = commit.tree()?;
+        match tree.get_path(Path::new(&self.repo_path(path))) {
+            Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
+                let id = entry.id().to_string();
+                let bytes = self.read_blob(&id)?;
+                Ok(Some((id, bytes)))
+            }
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The blob id Git would give these bytes.
+    pub fn hash_blob(bytes: &[u8]) -> Result<BlobId> {
+        Ok(git2::Oid::hash_object(git2::ObjectType::Blob, bytes)?.to_string())
+    }
+}
+
+impl Repo {
+    /// Refuses to go on in the middle of a merge, rebase, cherry-pick…
+    pub fn ensure_no_operation_in_progress(&self) -> Result<()> {
+        let state = self.inner.state();
+        if state != git2::RepositoryState::Clean {
+            return Err(fail(format!("the repository is in the middle of an operation ({state:?})"))
+                .hint("finish it (`git commit`, `git rebase --continue`) or abort it (`git merge --abort`) first")
+                .into());
+        }
+        Ok(())
+    }
+
+    /// Paths (relative to the work tree) whose staged content differs from
+    /// HEAD, other than `except`.
+    pub fn other_staged_paths(&self, except: &str) -> Result<Vec<String>> {
+        let except = self.repo_path(except);
+        let head_tree = match self.inner.head() {
+            Ok(head) => Some(head.peel_to_tree()?),
+            Err(_) => None,
+        };
+        let index = self.inner.index()?;
+        let diff = self
+            .inner
+            .diff_tree_to_index(head_tree.as_ref(), Some(&index), None)?;
+        Ok(diff
+            .deltas()
+            .filter_map(|d| {
+                d.new_file()
+                    .path()
+                    .or(d.old_file().path())
+                    .map(|p| p.to_string_lossy().replace('\\', "/"))
+            })
+            .filter(|p| *p != except)
+            .collect())
+    }
+
+    /// Commits the working-tree content of `path` (relative to the registry
+    /// root) alone, on top of HEAD, with `message`; returns the commit id.
+    pub fn commit_file(&self, path: &str, message: &str) -> Result<CommitId> {
+        let signature = self.inner.signature().map_err(|_| {
+            fail("Git has no identity configured").hint("git config --global user.name \"Your Name\" && git config --global user.email you@example.com")
+        })?;
+        let mut index = self.inner.index()?;
+        index.add_path(Path::new(&self.repo_path(path)))?;
+        index.write()?;
+        let tree = self.inner.find_tree(index.write_tree()?)?;
+        let parent = match self.inner.head() {
+            Ok(head) => Some(head.peel_to_commit()?),
+            Err(_) => None,
+        };
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        let id = self
+            .inner
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &parents,
+            )
+            .context("cannot create the commit")?;
+        Ok(id.to_string())
+    }
+
+    /// Creates the annotated tag `name` on `commit`; refuses an existing tag.
+    pub fn tag(&self, name: &str, commit: &str, message: &str) -> Result<()> {
+        if !git2::Reference::is_valid_name(&format!("refs/tags/{name}")) {
+            return Err(fail(format!("`{name}` is not a valid Git tag name"))
+                .hint("change tag_prefix in promptreg.yaml")
+                .into());
+        }
+        if self
+            .inner
+            .find_reference(&format!("refs/tags/{name}"))
+            .is_ok()
+        {
+            return Err(fail(format!("tag `{name}` already exists"))
+                .hint(format!("see it with `git show {name}`"))
+                .into());
+        }
+        let signature = self
+            .inner
+            .signature()
+            .map_err(|_| fail("Git has no identity configured"))?;
+        let target = self.inner.find_object(git2::Oid::from_str(commit)?, None)?;
+        self.inner
+            .tag(name, &target, &signature, message, false)
+            .with_context(|| format!("cannot create tag {name}"))?;
+        Ok(())
+    }
+
+    /// The id of HEAD, if there is a commit.
+    pub fn head(&self) -> Option<CommitId> {
+        self.inner
+            .head()
+            .ok()?
+            .peel_to_commit()
+            .ok()
+            .map(|c| c.id().to_string())
+    }
+}

@@ -3,6 +3,7 @@
 //! Core modules return data and never print; `commands` turn arguments into
 //! calls on them and `output` renders the results.
 
+pub mod bump;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -11,9 +12,12 @@ pub mod error;
 pub mod finding;
 pub mod fsutil;
 pub mod git;
+pub mod history;
+pub mod lookup;
 pub mod name;
 pub mod output;
 pub mod prompt;
+pub mod reference;
 pub mod registry;
 pub mod schemas;
 pub mod template;

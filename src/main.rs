@@ -23,6 +23,8 @@ fn main() -> ExitCode {
     let ctx = Context {
         cwd,
         color: promptreg::output::use_color(),
+        git_ref: cli.git_ref.clone(),
+        allow_shallow: cli.allow_shallow,
     };
     match promptreg::commands::run(&cli.command, &ctx) {
         Ok(out) => {

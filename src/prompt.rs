@@ -360,9 +360,26 @@ fn validate(file: &PromptFile, text: &str) -> Vec<Finding> {
             }
             Err(e) => {
                 templates_ok = false;
-                let loc = at(&path).map(|l| Location {
-                    line: l.line + e.line.unwrap_or(1),
-                    column: 1,
+                let loc = at(&path).map(|l| {
+                    // A block scalar (`template: |`) starts on the line after
+                    // its key; any other scalar on the key's own line.
+                    let block = text
+                        .lines()
+                        .nth(l.line - 1)
+                        .and_then(|key_line| key_line.split_once(':'))
+                        .is_some_and(|(_, value)| value.trim_start().starts_with(['|', '>']));
+                    let inside = e.line.unwrap_or(1);
+                    if block {
+                        Location {
+                            line: l.line + inside,
+                            column: 1,
+                        }
+                    } else {
+                        Location {
+                            line: l.line + inside - 1,
+                            column: l.column,
+                        }
+                    }
                 });
                 error(
                     "template-syntax",

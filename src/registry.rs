@@ -158,19 +158,26 @@ impl Registry {
                 anyhow::Error::from(e).context(format!("cannot read {}", path.display()))
             }
         })?;
-        if meta.file_type().is_symlink() {
-            let target = path.canonicalize().with_context(|| {
-                format!("{} is a broken symbolic link", self.relative_path(name))
-            })?;
-            if !target.starts_with(&self.root) {
-                return Err(fail(format!(
-                    "{} is a symbolic link to {}, outside the registry; refusing to read it",
-                    self.relative_path(name),
-                    target.display()
-                ))
-                .hint("replace the link with the file itself")
-                .into());
-            }
+        // Resolve every link on the way (the file, a directory above it, the
+        // prompts directory itself): what is read must be inside the registry.
+        let target = path
+            .canonicalize()
+            .with_context(|| format!("{} is a broken symbolic link", self.relative_path(name)))?;
+        if !target.starts_with(&self.root) {
+            return Err(fail(format!(
+                "{} is (or is under) a symbolic link to {}, outside the registry; refusing to read it",
+                self.relative_path(name),
+                target.display()
+            ))
+            .hint("replace the link with the file itself")
+            .into());
+        }
+        if !meta.file_type().is_symlink() && !meta.is_file() || !target.is_file() {
+            return Err(fail(format!(
+                "{} is not a regular file",
+                self.relative_path(name)
+            ))
+            .into());
         }
         read_limited(&path)
     }

@@ -56,7 +56,7 @@ pub fn text_of(bytes: &[u8]) -> Result<&str, YamlError> {
             location: Some(Location { line, column }),
         }
     })?;
-    let meaningful = text
+    let meaningful = without_bom(text)
         .lines()
         .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#') && l.trim() != "---");
     if !meaningful {
@@ -71,6 +71,8 @@ pub fn text_of(bytes: &[u8]) -> Result<&str, YamlError> {
 /// Parses `text` into `T`, turning serde's message into one a person can act
 /// on (a "did you mean" for misspelt keys).
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    let text = without_bom(text);
+    check_flow_depth(text)?;
     serde_yaml::from_str(text).map_err(|e| YamlError {
         message: humanize(&e.to_string()),
         location: e.location().map(|l| Location {
@@ -78,6 +80,47 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
             column: l.column(),
         }),
     })
+}
+
+/// Flow collections (`[`, `{`) nested deeper than this are refused before
+/// parsing. The YAML scanner's work grows with nesting depth times tokens
+/// (a 1 MiB file of `[` would take it many minutes) and the reader refuses
+/// anything past 128 levels anyway.
+pub const MAX_FLOW_DEPTH: usize = 256;
+
+/// Refuses text whose `[`/`{` nesting exceeds [`MAX_FLOW_DEPTH`]. Counts
+/// every bracket, even in strings and comments: no real file comes close.
+fn check_flow_depth(text: &str) -> Result<(), YamlError> {
+    let mut depth = 0usize;
+    for (number, line) in text.lines().enumerate() {
+        for (column, c) in line.chars().enumerate() {
+            match c {
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Err(YamlError {
+                            message: format!(
+                                "the document nests `[` and `{{` more than {MAX_FLOW_DEPTH} levels deep"
+                            ),
+                            location: Some(Location {
+                                line: number + 1,
+                                column: column + 1,
+                            }),
+                        });
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `text` without a leading byte order mark. YAML allows one (editors on
+/// Windows write it) but the parser would read it as part of the first key.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// Parses `text` into a JSON value, the form JSON Schema validators and
@@ -112,9 +155,11 @@ fn humanize(raw: &str) -> String {
             return out;
         }
     }
-    if message.contains("repetition limit exceeded") || message.contains("recursion limit exceeded")
-    {
+    if message.contains("repetition limit exceeded") {
         return format!("{message}: the document expands too much (YAML alias bomb?)");
+    }
+    if message.contains("recursion limit exceeded") {
+        return format!("{message}: the document nests too deeply");
     }
     message.to_string()
 }
@@ -134,17 +179,24 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 /// errors; rules checked after parsing use this to point at the right line.
 /// Falls back to the deepest ancestor it could find.
 pub fn locate(text: &str, path: &[&str]) -> Option<Location> {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = without_bom(text).lines().collect();
     let mut found = None;
     // Search window: [start, end) lines, children indented more than `parent_indent`.
     let (mut start, mut end, mut parent_indent) = (0usize, lines.len(), -1isize);
+    // The line of the sequence item the previous segment found, if any.
+    let mut item_line: Option<usize> = None;
     for segment in path {
         let index: Option<usize> = segment.parse().ok();
         let mut hit = None;
         let mut seen = 0usize;
         let mut child_indent: Option<isize> = None;
         for (i, line) in lines.iter().enumerate().take(end).skip(start) {
-            let trimmed = line.trim_start();
+            let mut trimmed = line.trim_start();
+            if item_line == Some(i) {
+                // The item's first key shares the dash's line (`- key: v`)
+                // and sits at the item's key column, past the dash.
+                trimmed = trimmed.strip_prefix('-').unwrap_or(trimmed).trim_start();
+            }
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
@@ -186,6 +238,7 @@ pub fn locate(text: &str, path: &[&str]) -> Option<Location> {
         });
         // Children of a sequence item start on the same line ("- key: v").
         start = if index.is_some() { line } else { line + 1 };
+        item_line = index.map(|_| line);
         parent_indent = indent;
         if index.is_some() {
             // Keys of the item are indented past the dash.
@@ -262,6 +315,10 @@ mod tests {
 /// `text` as a YAML scalar: plain when that reads back as the same string,
 /// double-quoted (JSON syntax, which YAML accepts) otherwise.
 pub fn scalar(text: &str) -> String {
+    // Timestamps are written plain, as people write them in prompt files.
+    if crate::prompt::is_utc_rfc3339(text) {
+        return text.to_string();
+    }
     let plain_chars = text
         .chars()
         .all(|c| c.is_alphanumeric() || " ,.()'_@<>+/-".contains(c));

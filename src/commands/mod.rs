@@ -1,12 +1,15 @@
 //! One module per subcommand, all of the same shape:
 //! `pub fn run(args: &XArgs, ctx: &Context) -> Result<Output>`.
 
+pub mod bump;
 pub mod init;
 pub mod list;
+pub mod log;
 pub mod new;
 pub mod render;
 pub mod schema;
 pub mod show;
+pub mod status;
 pub mod validate;
 
 use crate::cli::Command;
@@ -24,6 +27,9 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Output> {
         Command::Render(args) => render::run(args, ctx),
         Command::Validate(args) => validate::run(args, ctx),
         Command::Schema(args) => schema::run(args, ctx),
+        Command::Log(args) => log::run(args, ctx),
+        Command::Bump(args) => bump::run(args, ctx),
+        Command::Status(args) => status::run(args, ctx),
     }
 }
 

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 
 pub fn run(args: &RenderArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
-    let name = crate::commands::parse_name(&args.prompt)?;
-    let prompt = registry.load_prompt(&name)?;
+    let reference = crate::reference::PromptRef::parse(&args.prompt)?;
+    let name = &reference;
+    let prompt = crate::lookup::load(ctx, &registry, &reference)?.prompt;
     let given = values(args, ctx)?;
     let rendered = prompt.render(&given).map_err(|e| {
         fail(format!("cannot render {name}: {e}"))

@@ -12,6 +12,8 @@ use std::fmt::Write as _;
 struct Shown<'a> {
     name: &'a str,
     path: &'a str,
+    /// "working tree", "released in abc1234" or "rev:main (abc1234)".
+    origin: String,
     kind: Kind,
     #[serde(flatten)]
     file: &'a crate::prompt::PromptFile,
@@ -19,14 +21,16 @@ struct Shown<'a> {
 
 pub fn run(args: &ShowArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
-    let name = crate::commands::parse_name(&args.prompt)?;
-    let prompt = registry.load_prompt(&name)?;
-    let path = registry.relative_path(&name);
+    let reference = crate::reference::PromptRef::parse(&args.prompt)?;
+    let name = reference.name.clone();
+    let loaded = crate::lookup::load(ctx, &registry, &reference)?;
+    let (prompt, path) = (loaded.prompt, loaded.path);
     match args.format {
         ShowFormat::Yaml => Ok(Output::stdout(prompt.text.clone())),
         ShowFormat::Json => Output::json(&Shown {
             name: name.as_str(),
             path: &path,
+            origin: loaded.origin.describe(),
             kind: prompt.kind(),
             file: &prompt.file,
         }),

@@ -18,7 +18,11 @@ impl Run {
     /// Asserts the exit code, showing the output when it differs.
     #[track_caller]
     pub fn code(&self, want: i32) -> &Self {
-        assert_eq!(self.code, want, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, want,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
@@ -27,18 +31,29 @@ impl Run {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
     }
 
     #[track_caller]
     pub fn stdout_has(&self, needle: &str) -> &Self {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Self {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}\nstdout:\n{}", self.stderr, self.stdout);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}\nstdout:\n{}",
+            self.stderr,
+            self.stdout
+        );
         self
     }
 }
@@ -115,7 +130,11 @@ impl TestRepo {
             .env("GIT_COMMITTER_DATE", &date)
             .output()
             .unwrap();
-        assert!(out.status.success(), "git commit: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git commit: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         self.git(&["rev-parse", "HEAD"])
     }
 
@@ -134,7 +153,11 @@ impl TestRepo {
     /// Runs git; panics when it fails; returns trimmed stdout.
     pub fn git(&self, args: &[&str]) -> String {
         let out = self.git_command().args(args).output().unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
@@ -165,7 +188,11 @@ pub fn run(cmd: &mut Command) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
-    assert!(!run.stderr.contains("panicked"), "promptreg panicked:\n{}", run.stderr);
+    assert!(
+        !run.stderr.contains("panicked"),
+        "promptreg panicked:\n{}",
+        run.stderr
+    );
     run
 }
 
@@ -182,4 +209,47 @@ pub fn text_prompt(version: &str, history: &[&str], body: &str) -> String {
         ));
     }
     s
+}
+
+impl TestRepo {
+    /// Every file under the directory except `.git/`, path → bytes: compare
+    /// two snapshots to prove a command wrote nothing.
+    pub fn files(&self) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+        fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let entry = entry.unwrap();
+                let path = entry.path();
+                let kind = entry.file_type().unwrap();
+                if kind.is_dir() {
+                    if entry.file_name() != ".git" {
+                        walk(root, &path, out);
+                    }
+                } else {
+                    let bytes = if kind.is_symlink() {
+                        std::fs::read_link(&path)
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned()
+                            .into_bytes()
+                    } else {
+                        std::fs::read(&path).unwrap()
+                    };
+                    out.insert(path.strip_prefix(root).unwrap().to_path_buf(), bytes);
+                }
+            }
+        }
+        let mut out = std::collections::BTreeMap::new();
+        walk(self.path(), self.path(), &mut out);
+        out
+    }
+
+    /// Runs promptreg with `args` and a Git identity in the environment
+    /// (for commands that record an author in a directory without one).
+    pub fn run_as_author(&self, args: &[&str]) -> Run {
+        run(self
+            .cmd()
+            .env("GIT_AUTHOR_NAME", "Test Author")
+            .env("GIT_AUTHOR_EMAIL", "test@example.com")
+            .args(args))
+    }
 }

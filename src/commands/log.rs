@@ -1,0 +1,226 @@
+use crate::cli::LogArgs;
+use crate::context::Context;
+use crate::error::fail;
+use crate::history::{rfc3339, short, History, ReleasedVersion, Violation};
+use crate::name::PromptName;
+use crate::output::{self, Format, Output};
+use anyhow::Result;
+use serde::Serialize;
+
+/// One release in `log` output.
+#[derive(Debug, Serialize)]
+pub struct LogEntry<'a> {
+    pub name: &'a PromptName,
+    pub version: String,
+    /// The changelog's date, else the release commit's time.
+    pub date: String,
+    /// The changelog's author, else the release commit's author.
+    pub author: String,
+    pub reason: Option<String>,
+    #[serde(flatten)]
+    pub release: &'a ReleasedVersion,
+    /// Kinds of violation recorded at this version.
+    pub violations: Vec<&'a Violation>,
+}
+
+/// `log NAME --format json`.
+#[derive(Debug, Serialize)]
+struct PromptLog<'a> {
+    name: &'a PromptName,
+    /// False when the mainline no longer has the file.
+    present: bool,
+    versions: Vec<LogEntry<'a>>,
+    violations: Vec<&'a Violation>,
+}
+
+pub fn run(args: &LogArgs, ctx: &Context) -> Result<Output> {
+    let registry = ctx.registry()?;
+    let repo = ctx.repo(&registry)?;
+    let history = ctx.history(&registry, &repo)?;
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let mut entries = entries(
+        &history,
+        args.name
+            .as_deref()
+            .map(crate::commands::parse_name)
+            .transpose()?
+            .as_ref(),
+    );
+    if let Some(since) = since {
+        entries.retain(|e| e.release.commit.time >= since);
+    }
+    if let Some(author) = &args.author {
+        let needle = author.to_lowercase();
+        entries.retain(|e| {
+            e.author.to_lowercase().contains(&needle)
+                || e.release
+                    .commit
+                    .author
+                    .to_string()
+                    .to_lowercase()
+                    .contains(&needle)
+        });
+    }
+    if let Some(limit) = args.limit {
+        entries.truncate(limit);
+    }
+    match &args.name {
+        Some(name) => {
+            let name = crate::commands::parse_name(name)?;
+            let Some(prompt) = history.get(&name) else {
+                return Err(fail(format!(
+                    "{name} has no released version on the mainline ({})",
+                    ctx.mainline_rev(&registry)
+                ))
+                .hint("commit the prompt file to release it; `promptreg log` lists every release")
+                .into());
+            };
+            let violations: Vec<&Violation> = history.violations_of(&name).collect();
+            match args.format {
+                Format::Json => Output::json(&PromptLog {
+                    name: &name,
+                    present: prompt.present,
+                    versions: entries,
+                    violations,
+                }),
+                Format::Human => {
+                    let mut s = format!(
+                        "{name}: {} released version(s){}\n",
+                        prompt.versions.len(),
+                        if prompt.present {
+                            ""
+                        } else {
+                            " (deleted from the mainline)"
+                        }
+                    );
+                    s.push_str(&table(&entries, false));
+                    s.push_str(&violation_lines(&violations));
+                    Ok(Output::stdout(s))
+                }
+            }
+        }
+        None => match args.format {
+            Format::Json => Output::json(&entries),
+            Format::Human if entries.is_empty() => {
+                Ok(Output::stdout("No releases on the mainline yet.\n"))
+            }
+            Format::Human => {
+                let all: Vec<&Violation> = history.violations.iter().collect();
+                Ok(Output::stdout(
+                    table(&entries, true) + &violation_lines(&all),
+                ))
+            }
+        },
+    }
+}
+
+/// Releases newest first (by position on the mainline, then name, then version).
+fn entries<'a>(history: &'a History, only: Option<&PromptName>) -> Vec<LogEntry<'a>> {
+    let mut out = Vec::new();
+    for (name, prompt) in &history.prompts {
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        for release in &prompt.versions {
+            let version = release.version.to_string();
+            out.push(LogEntry {
+                name,
+                date: release
+                    .entry
+                    .as_ref()
+                    .map_or_else(|| rfc3339(release.commit.time), |e| e.date.clone()),
+                author: release
+                    .entry
+                    .as_ref()
+                    .map_or_else(|| release.commit.author.to_string(), |e| e.author.clone()),
+                reason: release.entry.as_ref().map(|e| e.reason.clone()),
+                violations: history
+                    .violations
+                    .iter()
+                    .filter(|v| &v.name == name && v.version.as_deref() == Some(version.as_str()))
+                    .collect(),
+                version,
+                release,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        b.release
+            .mainline_position
+            .cmp(&a.release.mainline_position)
+            .then_with(|| a.name.cmp(b.name))
+            .then_with(|| b.release.version.cmp(&a.release.version))
+    });
+    out
+}
+
+fn table(entries: &[LogEntry<'_>], with_name: bool) -> String {
+    let mut header = vec!["version", "date", "author", "reason", "commit", "flags"];
+    if with_name {
+        header.insert(0, "prompt");
+    }
+    output::table(
+        &header,
+        entries.iter().map(|e| {
+            let mut flags: Vec<String> = e
+                .violations
+                .iter()
+                .map(|v| {
+                    format!(
+                        "{} in {}",
+                        serde_json::to_value(v.kind)
+                            .ok()
+                            .and_then(|k| k.as_str().map(str::to_string))
+                            .unwrap_or_default(),
+                        short(&v.commit)
+                    )
+                })
+                .collect();
+            if e.release.entry.is_none() {
+                flags.push("no changelog entry".into());
+            }
+            let mut row = vec![
+                e.version.clone(),
+                e.date.clone(),
+                e.author.clone(),
+                e.reason.clone().unwrap_or_default(),
+                short(&e.release.commit.id).to_string(),
+                flags.join("; "),
+            ];
+            if with_name {
+                row.insert(0, e.name.to_string());
+            }
+            row
+        }),
+    )
+}
+
+fn violation_lines(violations: &[&Violation]) -> String {
+    violations
+        .iter()
+        .map(|v| {
+            format!(
+                "violation: {} {}: {} (commit {})\n",
+                v.name,
+                v.version.as_deref().unwrap_or("?"),
+                v.message,
+                short(&v.commit)
+            )
+        })
+        .collect()
+}
+
+/// `2026-01-31` or an RFC 3339 timestamp, as seconds since the epoch.
+fn parse_since(text: &str) -> Result<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.timestamp());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        if let Some(t) = d.and_hms_opt(0, 0, 0) {
+            return Ok(t.and_utc().timestamp());
+        }
+    }
+    Err(fail(format!("--since `{text}` is not a date"))
+        .hint("write 2026-01-31 or 2026-01-31T10:00:00Z")
+        .into())
+}

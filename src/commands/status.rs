@@ -1,0 +1,104 @@
+use crate::cli::StatusArgs;
+use crate::context::Context;
+use crate::git::Repo;
+use crate::output::{self, Format, Output};
+use crate::prompt;
+use anyhow::Result;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Where a prompt stands between the working tree and the mainline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Clean,
+    Modified,
+    Unreleased,
+    New,
+    Deleted,
+    Invalid,
+    Violation,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PromptStatus {
+    pub name: String,
+    pub working_tree: Option<String>,
+    pub released: Option<String>,
+    pub state: State,
+    /// Violations the mainline history records for this prompt.
+    pub history_violations: usize,
+}
+
+pub fn run(args: &StatusArgs, ctx: &Context) -> Result<Output> {
+    let registry = ctx.registry()?;
+    let repo = ctx.repo(&registry)?;
+    let history = ctx.history(&registry, &repo)?;
+    let scan = registry.scan()?;
+    let names: BTreeSet<_> = scan
+        .prompts
+        .iter()
+        .chain(history.prompts.keys())
+        .cloned()
+        .collect();
+    let mut rows = Vec::new();
+    for name in names {
+        let released = history.get(&name);
+        let last = released.and_then(|h| h.latest(true));
+        let violations = history.violations_of(&name).count();
+        let in_tree = scan.prompts.contains(&name);
+        let (working_tree, state) = if !in_tree {
+            (None, State::Deleted)
+        } else {
+            let bytes = registry.read_prompt(&name)?;
+            match prompt::check(&bytes).prompt {
+                None => (None, State::Invalid),
+                Some(p) => {
+                    let state = match (released, last) {
+                        (Some(h), Some(last)) => match h.exact(&p.version) {
+                            Some(r) if r.blob == Repo::hash_blob(&bytes)? => State::Clean,
+                            Some(_) => State::Modified,
+                            None if p.version > last.version => State::Unreleased,
+                            None => State::Violation,
+                        },
+                        _ => State::New,
+                    };
+                    (Some(p.version.to_string()), state)
+                }
+            }
+        };
+        rows.push(PromptStatus {
+            name: name.to_string(),
+            working_tree,
+            released: last.map(|r| r.version.to_string()),
+            state,
+            history_violations: violations,
+        });
+    }
+    Ok(match args.format {
+        Format::Json => Output::json(&rows)?,
+        Format::Human if rows.is_empty() => Output::stdout("No prompts.\n"),
+        Format::Human => Output::stdout(output::table(
+            &["name", "working tree", "released", "state", "history"],
+            rows.iter().map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.working_tree.clone().unwrap_or_else(|| "-".into()),
+                    r.released.clone().unwrap_or_else(|| "-".into()),
+                    serde_json::to_value(r.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    if r.history_violations > 0 {
+                        format!(
+                            "{} violation(s): promptreg log {}",
+                            r.history_violations, r.name
+                        )
+                    } else {
+                        String::new()
+                    },
+                ]
+            }),
+        )),
+    })
+}

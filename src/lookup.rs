@@ -1,0 +1,129 @@
+//! Finding the bytes a version reference names: the working tree, a
+//! released version, or a revision. Bytes of released versions and
+//! revisions come from Git objects, never from the working tree.
+
+use crate::context::Context;
+use crate::error::fail;
+use crate::git::CommitId;
+use crate::history::{short, ReleasedVersion};
+use crate::prompt::{self, Prompt};
+use crate::reference::{PromptRef, Selector};
+use crate::registry::{invalid_prompt, Registry};
+use anyhow::Result;
+
+/// Where a loaded prompt's bytes came from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    WorkingTree,
+    Released(Box<ReleasedVersion>),
+    Revision { rev: String, commit: CommitId },
+}
+
+impl Origin {
+    /// "working tree", "released in abc1234", "rev:main (abc1234)".
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::WorkingTree => "working tree".into(),
+            Origin::Released(r) => format!("released in {}", short(&r.commit.id)),
+            Origin::Revision { rev, commit } => format!("rev:{rev} ({})", short(commit)),
+        }
+    }
+}
+
+/// A valid prompt and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub prompt: Prompt,
+    pub origin: Origin,
+    /// Path relative to the registry root.
+    pub path: String,
+}
+
+/// The raw bytes a reference names, with their origin.
+pub fn bytes(ctx: &Context, registry: &Registry, r: &PromptRef) -> Result<(Vec<u8>, Origin)> {
+    let name = &r.name;
+    let path = registry.relative_path(name);
+    let released = |pick: &dyn Fn(&crate::history::PromptHistory) -> Option<ReleasedVersion>,
+                    what: String|
+     -> Result<(Vec<u8>, Origin)> {
+        let repo = ctx.repo(registry)?;
+        let history = ctx.history(registry, &repo)?;
+        let Some(prompt_history) = history.get(name) else {
+            return Err(fail(format!(
+                "{name} has no released version on the mainline ({})",
+                ctx.mainline_rev(registry)
+            ))
+            .hint(format!(
+                "commit the prompt to release it; `promptreg log {name}` shows its history"
+            ))
+            .into());
+        };
+        let Some(found) = pick(prompt_history) else {
+            return Err(fail(format!(
+                "{name} has no released version {what}; released: {}",
+                prompt_history.listing()
+            ))
+            .hint(format!("`promptreg log {name}` lists every version"))
+            .into());
+        };
+        let bytes = repo.read_blob(&found.blob)?;
+        Ok((bytes, Origin::Released(Box::new(found))))
+    };
+    match &r.selector {
+        Selector::WorkingTree => Ok((registry.read_prompt(name)?, Origin::WorkingTree)),
+        Selector::Exact(v) => released(&|h| h.exact(v).cloned(), v.to_string()),
+        Selector::Requirement(req) => {
+            released(&|h| h.matching(req).cloned(), format!("matching `{req}`"))
+        }
+        Selector::Latest => released(
+            &|h| h.latest(false).cloned(),
+            "(latest, pre-releases excluded)".into(),
+        ),
+        Selector::LatestPre => released(&|h| h.latest(true).cloned(), "(latest-pre)".into()),
+        Selector::Revision(rev) => {
+            let repo = ctx.repo(registry)?;
+            let commit = repo.resolve_commit(rev)?.ok_or_else(|| {
+                fail(format!(
+                    "`{rev}` names no commit: the repository has none yet"
+                ))
+            })?;
+            let (_, bytes) = repo.read_file_at(&commit, &path)?.ok_or_else(|| {
+                fail(format!(
+                    "{path} does not exist at {rev} ({})",
+                    short(&commit)
+                ))
+                .hint(format!(
+                    "`promptreg log {name}` shows where it was released"
+                ))
+            })?;
+            Ok((
+                bytes,
+                Origin::Revision {
+                    rev: rev.clone(),
+                    commit,
+                },
+            ))
+        }
+    }
+}
+
+/// The valid prompt a reference names.
+pub fn load(ctx: &Context, registry: &Registry, r: &PromptRef) -> Result<Loaded> {
+    let (bytes, origin) = bytes(ctx, registry, r)?;
+    let path = match &origin {
+        Origin::Released(rv) => rv.path.clone(),
+        _ => registry.relative_path(&r.name),
+    };
+    let prompt = prompt::parse(&bytes).map_err(|findings| {
+        let shown = match &origin {
+            Origin::WorkingTree => path.clone(),
+            o => format!("{path} ({})", o.describe()),
+        };
+        invalid_prompt(&shown, &findings)
+    })?;
+    Ok(Loaded {
+        prompt,
+        origin,
+        path,
+    })
+}
