@@ -19,6 +19,8 @@ pub enum Level {
     Preminor,
     Prepatch,
     Prerelease,
+    /// The bump the change requires under the bump policy.
+    Auto,
 }
 
 /// The version after `base` at `level`. A pre-release moves to its release
@@ -62,6 +64,9 @@ pub fn next_version(base: &Version, level: Level, pre_id: &str) -> Result<Versio
         Level::Prepatch => {
             v = Version::new(base.major, base.minor, base.patch + 1);
             v.pre = pre(0)?;
+        }
+        Level::Auto => {
+            return Err(fail("`auto` is resolved to a level before computing a version").into())
         }
         Level::Prerelease => {
             if is_pre {

@@ -38,6 +38,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub allow_shallow: bool,
 
+    /// Neither read nor write the history cache under .git/promptreg/.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -54,6 +58,13 @@ pub enum Command {
     Log(LogArgs),
     Bump(BumpArgs),
     Status(StatusArgs),
+    Diff(DiffArgs),
+    Lock(LockArgs),
+    Verify(VerifyArgs),
+    Export(ExportArgs),
+    Check(CheckArgs),
+    Hook(HookArgs),
+    Doctor(DoctorArgs),
 }
 
 /// Make a directory a prompt registry (runs `git init` when needed).
@@ -218,6 +229,7 @@ pub struct LogArgs {
   promptreg bump support/triage patch -m \"Fix a typo\" --commit --tag
   promptreg bump support/triage prerelease --pre-id beta -m \"Try a new system message\"
   promptreg bump support/triage major -m \"Rename ticket to body\" --dry-run
+  promptreg bump support/triage auto -m \"Add a locale variable\"   the bump the policy requires
 
 The next version is computed from the last released version. A second bump
 before the first is committed replaces the pending one (no skipped numbers).
@@ -232,6 +244,9 @@ pub struct BumpArgs {
     /// Why this version exists (the changelog entry's reason).
     #[arg(short = 'm', long = "message", value_name = "REASON")]
     pub reason: String,
+    /// With `auto`: bump patch when the change requires no bump, instead of refusing.
+    #[arg(long)]
+    pub allow_none: bool,
     /// The pre-release identifier for pre* levels.
     #[arg(long, default_value = "rc", value_name = "ID")]
     pub pre_id: String,
@@ -259,6 +274,193 @@ unreleased (bumped, not yet on the mainline), new (never released),
 deleted (released, gone from the working tree), invalid, violation (the
 working-tree version is lower than a released one).")]
 pub struct StatusArgs {
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// What changed between two versions of a prompt, and what bump it requires.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg diff support/triage                        working tree vs last released
+  promptreg diff support/triage@1.2.0 support/triage@1.3.0
+  promptreg diff support/triage@rev:main support/triage
+  promptreg diff --base origin/main                    every prompt changed since a revision
+  promptreg diff --base v1 --head v2 --stat
+
+Prints the interface changes with the policy rule that fired and its level,
+the required and the actual bump with a verdict, then the text diff.")]
+pub struct DiffArgs {
+    /// The old side (NAME or NAME@REF); alone, compared with... see above.
+    pub old: Option<String>,
+    /// The new side (NAME or NAME@REF).
+    pub new: Option<String>,
+    /// Compare every prompt that differs between REV and the working tree (or --head).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// With --base: the new side is this revision instead of the working tree.
+    #[arg(long, value_name = "REV", requires = "base")]
+    pub head: Option<String>,
+    /// One line per prompt.
+    #[arg(long)]
+    pub stat: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Resolve every environment and write prompts.lock.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg lock                 write prompts.lock, print what changed
+  promptreg lock --locked        CI: fail (exit 1) when prompts.lock is out of date
+
+Resolves each environment's requirements against released versions (never
+the working tree) and writes prompts.lock atomically and deterministically.
+
+Exit codes:
+  0  written or up to date
+  1  --locked: prompts.lock is stale, edited by hand, unreadable or missing
+  2  could not run (invalid promptreg.yaml, unknown prompt, unsatisfiable requirement)")]
+pub struct LockArgs {
+    /// Change nothing; exit 1 with the differences when prompts.lock is stale.
+    #[arg(long)]
+    pub locked: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Check every pinned prompt's bytes against the lockfile.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg verify                          every pinned blob in Git
+  promptreg verify --against deploy/prompts a directory written by `export`
+
+Checks each pinned entry's blob id, sha256, version and release commit on the
+mainline; with --against, each file of an export directory against its
+manifest.json (no Git needed).
+
+Exit codes:
+  0  every pinned file matches
+  1  a mismatch (SECURITY: ...), or a lockfile/manifest that does not parse
+  2  could not run (no prompts.lock, no manifest.json, not a registry)")]
+pub struct VerifyArgs {
+    /// Verify a directory written by `export` instead of Git objects.
+    #[arg(long, value_name = "DIR")]
+    pub against: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Write the prompt files an environment pins, from Git objects.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg export --env production --out build/prompts
+  promptreg export --env staging --out /srv/prompts --force --format json
+
+Writes DIR/<name>.prompt.yaml for every prompt ENV pins in prompts.lock, from
+Git objects (checked against the lockfile's blob id and sha256), and
+DIR/manifest.json. The directory is built next to DIR and renamed into place.
+
+Exit codes:
+  0  exported
+  2  refused or could not run (no lockfile, unknown environment, tampered
+     bytes, a path outside DIR, a non-empty DIR without --force)")]
+pub struct ExportArgs {
+    /// The environment to export.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// The directory to write (created; must be empty unless --force).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace a non-empty DIR.
+    #[arg(long)]
+    pub force: bool,
+    /// `json`: print the manifest.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// `check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// A table per prompt and a summary line.
+    Human,
+    /// A stable JSON document (see the README).
+    Json,
+    /// GitHub Actions annotations (`::error file=...`), plus a step summary.
+    Github,
+}
+
+/// CI gate: refuse prompt changes without the right bump, reason or lockfile.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg check                                 working tree vs the last commit
+  promptreg check --base origin/main --format github
+  promptreg check --staged --no-lock              what a pre-commit hook runs
+  promptreg check --base v1.0 --head v2.0 --format json
+
+The base defaults to the merge base of HEAD (or --head) with the registry
+ref, or that commit itself when they are the same. Rule ids and what to do about each are
+listed in the README.
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found (or warnings with
+--strict), 2 could not run (bad revision, shallow clone, not a registry).")]
+pub struct CheckArgs {
+    /// The revision to compare with.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Check this revision instead of the working tree.
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    pub head: Option<String>,
+    /// Check the index (what `git commit` would record) instead of the working tree.
+    #[arg(long)]
+    pub staged: bool,
+    /// Skip the lockfile freshness check.
+    #[arg(long)]
+    pub no_lock: bool,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub strict: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: CheckFormat,
+}
+
+/// Install or remove the Git pre-commit hook that runs `promptreg check`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg hook install           .git/hooks/pre-commit runs `promptreg check --staged --no-lock`
+  promptreg hook install --force   replace another pre-commit hook
+  promptreg hook uninstall         remove it (only if promptreg installed it)")]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub action: HookAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookAction {
+    /// Write the pre-commit hook.
+    Install {
+        /// Replace an existing pre-commit hook that promptreg did not write.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-commit hook promptreg wrote.
+    Uninstall,
+}
+
+/// Check the environment promptreg runs in and say what to fix.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg doctor
+  promptreg doctor --fix           also write missing or outdated editor schemas
+  promptreg doctor --format json
+
+Checks: Git repository, Git identity, shallow clone, promptreg.yaml, prompt
+files, history (immutability violations), history cache, lockfile, editor
+schemas. Exits 1 when any check finds a problem (warnings alone exit 0).")]
+pub struct DoctorArgs {
+    /// Write the JSON Schemas under .promptreg/schemas/ when missing or outdated.
+    #[arg(long)]
+    pub fix: bool,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }

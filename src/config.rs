@@ -9,26 +9,6 @@ use std::path::{Component, Path};
 /// The config file's name at the registry root.
 pub const FILE_NAME: &str = "promptreg.yaml";
 
-/// Rule ids of the bump policy (DESIGN.md section 5) that `bump_policy:` may raise.
-pub const POLICY_RULES: &[&str] = &[
-    "variable-required-added",
-    "variable-removed",
-    "variable-made-required",
-    "output-format-changed",
-    "output-schema-narrowed",
-    "model-provider-changed",
-    "variable-optional-added",
-    "variable-default-added",
-    "output-schema-extended",
-    "model-name-changed",
-    "message-added",
-    "message-removed",
-    "message-role-changed",
-    "template-changed",
-    "model-parameters-changed",
-    "description-changed",
-];
-
 /// A bump level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -169,26 +149,53 @@ pub fn check(bytes: &[u8]) -> Result<Config, Vec<Finding>> {
             }
         }
     }
-    for (rule, _) in &config.bump_policy {
-        if !POLICY_RULES.contains(&rule.as_str()) {
-            let hint = yaml::did_you_mean(rule, POLICY_RULES)
-                .map(|b| format!(" (did you mean `{b}`?)"))
-                .unwrap_or_default();
-            findings.push(Finding::error(
-                "bump-policy-rule",
+    let rules: Vec<&str> = crate::policy::RULES.iter().map(|(id, _, _)| *id).collect();
+    for (rule, level) in &config.bump_policy {
+        match crate::policy::default_level(rule) {
+            Some(default) if *level < default => findings.push(Finding::error(
+                "bump-policy-lower",
                 at(&["bump_policy", rule]),
                 format!(
-                    "unknown bump policy rule `{rule}`{hint}; known rules: {}",
-                    POLICY_RULES.join(", ")
+                    "bump_policy can only raise a rule's level: `{rule}` is {} by default",
+                    crate::policy::level_name(default)
                 ),
-            ));
+            )),
+            Some(_) => {}
+            None => {
+                let hint = yaml::did_you_mean(rule, &rules)
+                    .map(|b| format!(" (did you mean `{b}`?)"))
+                    .unwrap_or_default();
+                findings.push(Finding::error(
+                    "bump-policy-rule",
+                    at(&["bump_policy", rule]),
+                    format!(
+                        "unknown bump policy rule `{rule}`{hint}; known rules: {}",
+                        rules.join(", ")
+                    ),
+                ));
+            }
         }
     }
     if findings.is_empty() {
+        let mut config = config;
+        config.prompts_dir = normalize_dir(&config.prompts_dir);
         Ok(config)
     } else {
         Err(findings)
     }
+}
+
+/// `./prompts/` → `prompts`, `.` → `` (the registry root itself): one
+/// spelling, so paths built from it are the paths Git stores.
+fn normalize_dir(dir: &str) -> String {
+    Path::new(dir)
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// A requirement string: a Cargo-style SemVer requirement or a keyword.

@@ -18,6 +18,8 @@ pub struct Context {
     pub git_ref: Option<String>,
     /// `--allow-shallow`.
     pub allow_shallow: bool,
+    /// `--no-cache`: neither read nor write the history cache.
+    pub no_cache: bool,
 }
 
 impl Context {
@@ -50,9 +52,34 @@ impl Context {
             .unwrap_or("HEAD")
     }
 
-    /// Every released version of every prompt, from the mainline.
+    /// Every released version of every prompt, from the mainline, through
+    /// the cache under `.git/promptreg/` unless `--no-cache`.
     pub fn history(&self, registry: &Registry, repo: &Repo) -> Result<History> {
-        let head = repo.resolve_commit(self.mainline_rev(registry))?;
-        history::compute(repo, head.as_deref(), &registry.config.prompts_dir)
+        let rev = self.mainline_rev(registry);
+        let head = repo.resolve_commit(rev)?;
+        let cache = history::CacheOptions {
+            path: (!self.no_cache).then(|| cache_path(repo, &registry.config.prompts_dir, rev)),
+        };
+        let mut bar = crate::progress::WalkProgress::new();
+        let history = history::compute(
+            repo,
+            head.as_deref(),
+            &registry.config.prompts_dir,
+            &cache,
+            &mut |p| bar.update(p),
+        );
+        bar.finish();
+        history
     }
+}
+
+/// One cache file per (prompts directory, mainline ref), so that switching
+/// `--ref` does not throw away the other's cache.
+pub fn cache_path(repo: &Repo, prompts_dir: &str, rev: &str) -> PathBuf {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{}\0{rev}", repo.repo_path(prompts_dir)).as_bytes());
+    let key: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    repo.git_dir()
+        .join("promptreg")
+        .join(format!("history-{key}.bin"))
 }

@@ -8,6 +8,8 @@ use std::fmt;
 pub struct Failure {
     pub message: String,
     pub hint: Option<String>,
+    /// The lower-level error behind this one, shown as `caused by:`.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl Failure {
@@ -15,7 +17,14 @@ impl Failure {
         Failure {
             message: message.into(),
             hint: None,
+            source: None,
         }
+    }
+
+    /// The same failure, caused by `source`.
+    pub fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -30,7 +39,13 @@ impl fmt::Display for Failure {
     }
 }
 
-impl std::error::Error for Failure {}
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Shorthand: `Err(fail("...").hint("..."))?`.
 pub fn fail(message: impl Into<String>) -> Failure {

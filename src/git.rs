@@ -94,6 +94,14 @@ pub struct Repo {
     prefix: String,
 }
 
+/// The error for an object the repository should have and does not.
+fn missing_object(kind: &str, id: &str, e: git2::Error) -> anyhow::Error {
+    fail(format!("cannot read {kind} {id}: the repository is missing objects or is damaged"))
+        .hint("run `git fsck` to see what is missing; `git fetch` (or a fresh clone) restores missing objects")
+        .caused_by(e)
+        .into()
+}
+
 fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
     let author = commit.author();
     CommitInfo {
@@ -113,12 +121,13 @@ impl Repo {
         // The history walk reads each object once; libgit2's object cache
         // and hash verification only cost time there (see PERFORMANCE.md).
         git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
         let inner = git2::Repository::discover(registry_root).map_err(|e| {
             anyhow::Error::from(
                 fail(format!("{} is not inside a Git repository", registry_root.display()))
-                    .hint("run `git init` (or `promptreg init`) first: Git history is the registry's database"),
+                    .hint("run `git init` (or `promptreg init`) first: Git history is the registry's database")
+                    .caused_by(e),
             )
-            .context(e.message().to_string())
         })?;
         let workdir = inner.workdir().ok_or_else(|| {
             fail("the registry is in a bare Git repository; promptreg needs a work tree")
@@ -142,6 +151,11 @@ impl Repo {
         format!("{}{}", self.prefix, registry_path)
     }
 
+    /// Git's own directory (`.git`), where promptreg keeps its cache.
+    pub fn git_dir(&self) -> &Path {
+        self.inner.path()
+    }
+
     /// True for a shallow clone: its history is incomplete.
     pub fn is_shallow(&self) -> bool {
         self.inner.is_shallow()
@@ -162,11 +176,10 @@ impl Repo {
                 let _ = e;
                 Ok(None)
             }
-            Err(e) => Err(anyhow::Error::from(
-                fail(format!("unknown revision `{rev}`"))
-                    .hint("check the name with `git rev-parse`; in CI, fetch the branch first"),
-            )
-            .context(e.message().to_string())),
+            Err(e) => Err(fail(format!("unknown revision `{rev}`"))
+                .hint("check the name with `git rev-parse`; in CI, fetch the branch first")
+                .caused_by(e)
+                .into()),
         }
     }
 
@@ -179,24 +192,41 @@ impl Repo {
     /// for each commit the `*.prompt.yaml` files under `dir` (relative to the
     /// registry root) that it adds, changes or deletes. Compares tree entry
     /// ids and descends only into subtrees whose ids differ: no full diffs.
+    ///
+    /// Stops before `stop_at` (a commit already processed, e.g. by a cache)
+    /// and says whether it was met; `progress` is told the count of commits
+    /// walked so far.
     pub fn first_parent_changes(
         &self,
         start: &str,
         dir: &str,
         suffix: &str,
-    ) -> Result<Vec<MainlineCommit>> {
+        stop_at: Option<&str>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<(Vec<MainlineCommit>, bool)> {
         let dir = self.repo_path(dir);
         let dir = dir.trim_end_matches('/');
+        let stop_at = stop_at.map(git2::Oid::from_str).transpose()?;
         let mut out = Vec::new();
         let mut commit = self.inner.find_commit(git2::Oid::from_str(start)?)?;
         let mut subtree = self.subtree_id(&commit, dir)?;
         loop {
+            if Some(commit.id()) == stop_at {
+                return Ok((out, true));
+            }
+            if out.len() % 1024 == 0 {
+                progress(out.len());
+            }
             let parent = match commit.parent_count() {
                 0 => None,
-                _ => Some(commit.parent(0).with_context(|| {
-                    format!(
-                        "cannot read the parent of commit {}; the repository is incomplete",
-                        commit.id()
+                _ => Some(commit.parent(0).map_err(|e| {
+                    missing_object(
+                        "commit",
+                        &commit
+                            .parent_id(0)
+                            .map(|i| i.to_string())
+                            .unwrap_or_default(),
+                        e,
                     )
                 })?),
             };
@@ -206,10 +236,13 @@ impl Repo {
             };
             let mut changes = Vec::new();
             if subtree != parent_subtree {
-                let new = subtree.map(|id| self.inner.find_tree(id)).transpose()?;
-                let old = parent_subtree
-                    .map(|id| self.inner.find_tree(id))
-                    .transpose()?;
+                let find = |id: git2::Oid| {
+                    self.inner
+                        .find_tree(id)
+                        .map_err(|e| missing_object("tree", &id.to_string(), e))
+                };
+                let new = subtree.map(find).transpose()?;
+                let old = parent_subtree.map(find).transpose()?;
                 self.diff_trees(old.as_ref(), new.as_ref(), "", suffix, &mut changes)?;
             }
             out.push(MainlineCommit {
@@ -224,20 +257,30 @@ impl Repo {
                 None => break,
             }
         }
-        Ok(out)
+        Ok((out, false))
     }
 
     /// The id of the tree at `dir` in `commit`, if there is one.
     fn subtree_id(&self, commit: &git2::Commit<'_>, dir: &str) -> Result<Option<git2::Oid>> {
-        let tree = commit.tree()?;
+        let tree = commit
+            .tree()
+            .map_err(|e| missing_object("tree", &commit.tree_id().to_string(), e))?;
         if dir.is_empty() {
             return Ok(Some(tree.id()));
         }
         match tree.get_path(Path::new(dir)) {
             Ok(entry) if entry.kind() == Some(git2::ObjectType::Tree) => Ok(Some(entry.id())),
             Ok(_) => Ok(None),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
+            Err(e)
+                if e.code() == git2::ErrorCode::NotFound && e.class() == git2::ErrorClass::Tree =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(missing_object(
+                "tree",
+                &format!("{} (at {dir})", commit.id()),
+                e,
+            )),
         }
     }
 
@@ -341,9 +384,10 @@ impl Repo {
     /// The bytes of a blob.
     pub fn read_blob(&self, id: &str) -> Result<Vec<u8>> {
         let oid = git2::Oid::from_str(id)?;
-        let blob = self.inner.find_blob(oid).with_context(|| {
-            format!("cannot read blob {id}; the repository may be missing objects")
-        })?;
+        let blob = self
+            .inner
+            .find_blob(oid)
+            .map_err(|e| missing_object("blob", id, e))?;
         Ok(blob.content().to_vec())
     }
 
@@ -470,5 +514,154 @@ impl Repo {
             .peel_to_commit()
             .ok()
             .map(|c| c.id().to_string())
+    }
+}
+
+impl Repo {
+    /// Every `*SUFFIX` file under `dir` (relative to the registry root) at
+    /// `commit`: path under `dir` and blob id, sorted by path.
+    pub fn list_files(
+        &self,
+        commit: &str,
+        dir: &str,
+        suffix: &str,
+    ) -> Result<Vec<(String, BlobId)>> {
+        let commit = self.inner.find_commit(git2::Oid::from_str(commit)?)?;
+        let dir = self.repo_path(dir);
+        let Some(tree_id) = self.subtree_id(&commit, dir.trim_end_matches('/'))? else {
+            return Ok(Vec::new());
+        };
+        let tree = self.inner.find_tree(tree_id)?;
+        let mut out = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+            if let (Ok(name), Some(git2::ObjectType::Blob)) = (entry.name(), entry.kind()) {
+                if name.ends_with(suffix) && matches!(entry.filemode(), 0o100644 | 0o100755) {
+                    out.push((format!("{root}{name}"), entry.id().to_string()));
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+        out.sort();
+        Ok(out)
+    }
+}
+
+impl Repo {
+    /// The commits of the first-parent history of `start`, newest first:
+    /// the mainline, without reading any tree.
+    pub fn first_parent_ids(&self, start: &str) -> Result<Vec<CommitId>> {
+        let mut out = Vec::new();
+        let mut commit = self.inner.find_commit(git2::Oid::from_str(start)?)?;
+        loop {
+            out.push(commit.id().to_string());
+            if commit.parent_count() == 0 {
+                break;
+            }
+            commit = commit.parent(0).with_context(|| {
+                format!(
+                    "cannot read the parent of commit {}; the repository is incomplete",
+                    commit.id()
+                )
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// The id of the blob at `path` (relative to the registry root) in
+    /// `commit`, or `None` when the commit has no regular file there.
+    pub fn blob_id_at(&self, commit: &str, path: &str) -> Result<Option<BlobId>> {
+        let commit = self.inner.find_commit(git2::Oid::from_str(commit)?)?;
+        let tree = commit.tree()?;
+        match tree.get_path(Path::new(&self.repo_path(path))) {
+            Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
+                Ok(Some(entry.id().to_string()))
+            }
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The bytes of a blob, or `None` when the repository has no blob with
+    /// that id (an id that is not 40 hex digits is an error).
+    pub fn find_blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        let oid = git2::Oid::from_str(id)?;
+        match self.inner.find_blob(oid) {
+            Ok(blob) => Ok(Some(blob.content().to_vec())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(anyhow::Error::from(e).context(format!("cannot read blob {id}"))),
+        }
+    }
+}
+
+impl Repo {
+    /// The best common ancestor of two commits, if they share history.
+    pub fn merge_base(&self, a: &str, b: &str) -> Result<Option<CommitId>> {
+        match self
+            .inner
+            .merge_base(git2::Oid::from_str(a)?, git2::Oid::from_str(b)?)
+        {
+            Ok(id) => Ok(Some(id.to_string())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every `*SUFFIX` file under `dir` (relative to the registry root) in the
+    /// index (what `git commit` would record): path under `dir` and blob id.
+    pub fn index_files(&self, dir: &str, suffix: &str) -> Result<Vec<(String, BlobId)>> {
+        let index = self.staged_index()?;
+        let prefix = format!("{}/", self.repo_path(dir).trim_end_matches('/'));
+        let prefix = if prefix == "/" { String::new() } else { prefix };
+        let mut out = Vec::new();
+        for entry in index.iter() {
+            let Ok(path) = std::str::from_utf8(&entry.path) else {
+                continue;
+            };
+            if let Some(rel) = path.strip_prefix(&prefix) {
+                // Stage 0 only: a conflicted file has no single staged version.
+                let stage = (entry.flags >> 12) & 0x3;
+                if rel.ends_with(suffix) && stage == 0 && matches!(entry.mode, 0o100644 | 0o100755)
+                {
+                    out.push((rel.to_string(), entry.id.to_string()));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The blob id of `path` (relative to the registry root) in the index.
+    pub fn index_blob(&self, path: &str) -> Result<Option<BlobId>> {
+        let index = self.staged_index()?;
+        Ok(index
+            .get_path(Path::new(&self.repo_path(path)), 0)
+            .map(|e| e.id.to_string()))
+    }
+
+    /// The index `git commit` would record: `$GIT_INDEX_FILE` when set (a
+    /// pre-commit hook under `git commit -a` or `git commit PATH` sees a
+    /// temporary index there, not `.git/index`), else the repository's.
+    /// A relative path is relative to the current directory, as for Git.
+    fn staged_index(&self) -> Result<git2::Index> {
+        match std::env::var_os("GIT_INDEX_FILE").filter(|p| !p.is_empty()) {
+            Some(path) => git2::Index::open(Path::new(&path)).with_context(|| {
+                format!(
+                    "cannot read the index {} (GIT_INDEX_FILE)",
+                    Path::new(&path).display()
+                )
+            }),
+            None => Ok(self.inner.index()?),
+        }
+    }
+
+    /// The directory Git runs hooks from (`core.hooksPath`, else `.git/hooks`).
+    pub fn hooks_dir(&self) -> Result<std::path::PathBuf> {
+        let config = self.inner.config()?;
+        if let Ok(custom) = config.get_path("core.hooksPath") {
+            let base = self.inner.workdir().unwrap_or_else(|| self.inner.path());
+            return Ok(base.join(custom));
+        }
+        Ok(self.inner.path().join("hooks"))
     }
 }

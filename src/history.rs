@@ -18,6 +18,8 @@ pub struct ReleasedVersion {
     #[serde(serialize_with = "serialize_commit")]
     pub commit: CommitInfo,
     pub blob: BlobId,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
     /// Path relative to the registry root.
     pub path: String,
     /// What the file's changelog says of this version.
@@ -37,7 +39,7 @@ pub struct PromptHistory {
 }
 
 /// What kind of rule a mainline commit broke.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ViolationKind {
     /// The file's bytes changed but its version did not.
@@ -235,114 +237,337 @@ impl History {
     }
 }
 
+/// Where and whether to keep the history cache.
+#[derive(Debug, Clone, Default)]
+pub struct CacheOptions {
+    /// The cache file; `None` disables the cache (`--no-cache`).
+    pub path: Option<std::path::PathBuf>,
+}
+
+/// Progress of a history walk, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// Mainline commits read so far (total unknown yet).
+    Walking(usize),
+    /// Changed files read: done of total.
+    Reading(usize, usize),
+}
+
 /// Reads the history of the prompts under `prompts_dir` along the
-/// first-parent history of `head`, in one pass.
-pub fn compute(repo: &Repo, head: Option<&str>, prompts_dir: &str) -> Result<History> {
+/// first-parent history of `head`, in one pass. With a cache, only the
+/// commits added since the cached head are walked; a cache from a rewritten
+/// history (force-push, rebase), another promptreg version or a damaged file
+/// is ignored and rebuilt.
+pub fn compute(
+    repo: &Repo,
+    head: Option<&str>,
+    prompts_dir: &str,
+    cache: &CacheOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<History> {
     let Some(head) = head else {
         return Ok(History::default());
     };
-    let mainline = repo.first_parent_changes(head, prompts_dir, SUFFIX)?;
-    let mut history = History {
-        head: Some(head.to_string()),
-        ..History::default()
+    let key = crate::history_cache::Key {
+        prompts_dir: repo.repo_path(prompts_dir),
     };
-    // Per prompt: the blob and version of its file at the previous commit.
-    let mut current: HashMap<PromptName, (BlobId, Version)> = HashMap::new();
-    let mut versions: HashMap<BlobId, Option<Version>> = HashMap::new();
-    let dir = prompts_dir.trim_end_matches('/');
-    let dir_prefix = if dir.is_empty() || dir == "." {
-        String::new()
-    } else {
-        format!("{dir}/")
+    let cached = cache
+        .path
+        .as_deref()
+        .and_then(|p| crate::history_cache::load(p, &key));
+    let mut state = match cached {
+        Some(state) if state.head.as_deref() == Some(head) => return state.into_history(),
+        Some(state) => state,
+        None => WalkState::default(),
     };
+    let (mainline, met) =
+        repo.first_parent_changes(head, prompts_dir, SUFFIX, state.head.as_deref(), &mut |n| {
+            progress(Progress::Walking(n))
+        })?;
+    if !met && state.head.is_some() {
+        // The cached head is not on the mainline any more: history was
+        // rewritten. What was just walked is the whole mainline.
+        state = WalkState::default();
+    }
+    state.apply(repo, prompts_dir, &mainline, progress)?;
+    state.head = Some(head.to_string());
+    if let Some(path) = cache.path.as_deref() {
+        // A cache that cannot be written (read-only repository) only costs
+        // speed next time.
+        let _ = crate::history_cache::store(path, &key, &state);
+    }
+    state.into_history()
+}
 
-    for (position, step) in mainline.iter().rev().enumerate() {
-        for change in &step.changes {
-            let Some(Ok(name)) = PromptName::from_relative_path(&change.path) else {
-                continue;
-            };
-            let entry = history.prompts.entry(name.clone()).or_default();
-            let Some(blob) = &change.blob else {
-                entry.present = false;
-                continue;
-            };
-            entry.present = true;
-            let version = match versions.get(blob) {
-                Some(v) => v.clone(),
-                None => {
-                    let v = version_of(&repo.read_blob(blob)?);
-                    versions.insert(blob.clone(), v.clone());
-                    v
+/// The walk's state after some mainline commits: what the cache stores and
+/// what new commits extend.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub struct WalkState {
+    /// The newest mainline commit applied.
+    head: Option<CommitId>,
+    /// How many mainline commits were applied.
+    commits: usize,
+    prompts: BTreeMap<String, StatePrompt>,
+    violations: Vec<StateViolation>,
+    /// Per prompt: the blob and version of its file at the last commit.
+    current: BTreeMap<String, (BlobId, String)>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+struct StatePrompt {
+    present: bool,
+    versions: Vec<StateRelease>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct StateRelease {
+    version: String,
+    commit: StateCommit,
+    blob: BlobId,
+    sha256: String,
+    path: String,
+    entry: Option<StateEntry>,
+    position: usize,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct StateCommit {
+    id: CommitId,
+    name: String,
+    email: String,
+    time: i64,
+    summary: String,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct StateEntry {
+    version: String,
+    date: String,
+    author: String,
+    reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct StateViolation {
+    kind: ViolationKind,
+    name: String,
+    version: Option<String>,
+    commit: CommitId,
+    message: String,
+}
+
+impl WalkState {
+    /// The newest mainline commit applied.
+    pub fn head(&self) -> Option<&str> {
+        self.head.as_deref()
+    }
+
+    /// Applies mainline commits (given newest first) on top of the state.
+    fn apply(
+        &mut self,
+        repo: &Repo,
+        prompts_dir: &str,
+        mainline: &[crate::git::MainlineCommit],
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<()> {
+        let dir = prompts_dir.trim_end_matches('/');
+        let dir_prefix = if dir.is_empty() || dir == "." {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let total: usize = mainline.iter().map(|c| c.changes.len()).sum();
+        let mut done = 0;
+        // Blobs read in this run: a revert does not decompress twice.
+        let mut versions: HashMap<BlobId, Option<Version>> = HashMap::new();
+        // Per prompt: released version text → index in `versions`.
+        let mut released_index: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        for step in mainline.iter().rev() {
+            let position = self.commits;
+            self.commits += 1;
+            for change in &step.changes {
+                done += 1;
+                if done % 256 == 0 {
+                    progress(Progress::Reading(done, total));
                 }
-            };
-            let commit = &step.commit;
-            let Some(version) = version else {
-                history.violations.push(Violation {
-                    kind: ViolationKind::Unreadable,
-                    name,
-                    version: None,
-                    commit: commit.id.clone(),
-                    message: "the file has no readable SemVer `version`".into(),
-                });
-                continue;
-            };
-            let previous = current.get(&name).cloned();
-            let mut violation = |kind, message: String| {
-                history.violations.push(Violation {
+                let Some(Ok(name)) = PromptName::from_relative_path(&change.path) else {
+                    continue;
+                };
+                let key = name.to_string();
+                let entry = self.prompts.entry(key.clone()).or_default();
+                let Some(blob) = &change.blob else {
+                    entry.present = false;
+                    continue;
+                };
+                entry.present = true;
+                // Each new blob is decompressed once: its version, and for a
+                // new release its changelog entry and hash, come from the
+                // same bytes.
+                let mut bytes = None;
+                let version = match versions.get(blob) {
+                    Some(v) => v.clone(),
+                    None => {
+                        let b = repo.read_blob(blob)?;
+                        let v = version_of(&b);
+                        versions.insert(blob.clone(), v.clone());
+                        bytes = Some(b);
+                        v
+                    }
+                };
+                let commit = &step.commit;
+                let violation = |kind, version: Option<&Version>, message: String| StateViolation {
                     kind,
-                    name: name.clone(),
-                    version: Some(version.to_string()),
+                    name: key.clone(),
+                    version: version.map(ToString::to_string),
                     commit: commit.id.clone(),
                     message,
+                };
+                let Some(version) = version else {
+                    self.violations.push(violation(
+                        ViolationKind::Unreadable,
+                        None,
+                        "the file has no readable SemVer `version`".into(),
+                    ));
+                    continue;
+                };
+                let previous: Option<Version> = self
+                    .current
+                    .get(&key)
+                    .and_then(|(_, v)| Version::parse(v).ok());
+                // Versions are stored in their canonical text form: compare
+                // that through an index rather than parsing every release.
+                let version_text = version.to_string();
+                let index = released_index.entry(key.clone()).or_insert_with(|| {
+                    entry
+                        .versions
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| (r.version.clone(), i))
+                        .collect()
                 });
-            };
-            match entry.exact(&version) {
-                Some(released) if &released.blob != blob => {
-                    if previous.as_ref().is_some_and(|(_, v)| v == &version) {
-                        violation(
-                            ViolationKind::ChangedWithoutBump,
-                            format!("content changed but the version stayed {version}"),
-                        );
-                    } else {
-                        violation(
-                            ViolationKind::VersionReused,
-                            format!(
+                let known = index.get(&version_text).map(|&i| &entry.versions[i]);
+                match known {
+                    Some(released) if &released.blob != blob => {
+                        if previous.as_ref() == Some(&version) {
+                            self.violations.push(violation(
+                                ViolationKind::ChangedWithoutBump,
+                                Some(&version),
+                                format!("content changed but the version stayed {version}"),
+                            ));
+                        } else {
+                            let message = format!(
                                 "version {version} was released in {} with other bytes",
                                 short(&released.commit.id)
-                            ),
-                        );
+                            );
+                            self.violations.push(violation(
+                                ViolationKind::VersionReused,
+                                Some(&version),
+                                message,
+                            ));
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        let bytes = match bytes {
+                            Some(b) => b,
+                            None => repo.read_blob(blob)?,
+                        };
+                        index.insert(version_text.clone(), entry.versions.len());
+                        entry.versions.push(StateRelease {
+                            version: version_text.clone(),
+                            commit: StateCommit {
+                                id: commit.id.clone(),
+                                name: commit.author.name.clone(),
+                                email: commit.author.email.clone(),
+                                time: commit.time,
+                                summary: commit.summary.clone(),
+                            },
+                            blob: blob.clone(),
+                            sha256: crate::lockfile::sha256_hex(&bytes),
+                            path: format!("{dir_prefix}{}", change.path),
+                            entry: changelog_entry(&bytes, &version).map(|e| StateEntry {
+                                version: e.version,
+                                date: e.date,
+                                author: e.author,
+                                reason: e.reason,
+                            }),
+                            position,
+                        });
                     }
                 }
-                Some(_) => {}
-                None => {
-                    entry.versions.push(ReleasedVersion {
-                        version: version.clone(),
-                        commit: commit.clone(),
-                        blob: blob.clone(),
-                        path: format!("{dir_prefix}{}", change.path),
-                        entry: None,
-                        mainline_position: position,
-                    });
+                if let Some(before) = &previous {
+                    if &version < before {
+                        self.violations.push(violation(
+                            ViolationKind::VersionBackwards,
+                            Some(&version),
+                            format!("version went backwards from {before} to {version}"),
+                        ));
+                    }
                 }
+                self.current.insert(key, (blob.clone(), version_text));
             }
-            if let Some((_, before)) = &previous {
-                if &version < before {
-                    violation(
-                        ViolationKind::VersionBackwards,
-                        format!("version went backwards from {before} to {version}"),
-                    );
-                }
+        }
+        Ok(())
+    }
+
+    /// The public view: versions parsed and sorted, names validated.
+    fn into_history(self) -> Result<History> {
+        let mut history = History {
+            head: self.head,
+            ..History::default()
+        };
+        for (name, prompt) in self.prompts {
+            let Ok(name) = PromptName::parse(&name) else {
+                continue;
+            };
+            let mut versions = Vec::with_capacity(prompt.versions.len());
+            for r in prompt.versions {
+                versions.push(ReleasedVersion {
+                    version: Version::parse(&r.version)?,
+                    commit: CommitInfo {
+                        id: r.commit.id,
+                        author: crate::git::Identity {
+                            name: r.commit.name,
+                            email: r.commit.email,
+                        },
+                        time: r.commit.time,
+                        summary: r.commit.summary,
+                    },
+                    blob: r.blob,
+                    sha256: r.sha256,
+                    path: r.path,
+                    entry: r.entry.map(|e| ChangelogEntry {
+                        version: e.version,
+                        date: e.date,
+                        author: e.author,
+                        reason: e.reason,
+                    }),
+                    mainline_position: r.position,
+                });
             }
-            current.insert(name, (blob.clone(), version));
+            versions.sort_by(|a, b| a.version.cmp(&b.version));
+            history.prompts.insert(
+                name,
+                PromptHistory {
+                    versions,
+                    present: prompt.present,
+                },
+            );
         }
-    }
-    for prompt in history.prompts.values_mut() {
-        prompt.versions.sort_by(|a, b| a.version.cmp(&b.version));
-        for released in &mut prompt.versions {
-            released.entry = changelog_entry(&repo.read_blob(&released.blob)?, &released.version);
+        for v in self.violations {
+            let Ok(name) = PromptName::parse(&v.name) else {
+                continue;
+            };
+            history.violations.push(Violation {
+                kind: v.kind,
+                name,
+                version: v.version,
+                commit: v.commit,
+                message: v.message,
+            });
         }
+        Ok(history)
     }
-    Ok(history)
 }
 
 /// The first 7 hex digits of an id, as Git shows them.

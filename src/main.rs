@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         color: promptreg::output::use_color(),
         git_ref: cli.git_ref.clone(),
         allow_shallow: cli.allow_shallow,
+        no_cache: cli.no_cache,
     };
     match promptreg::commands::run(&cli.command, &ctx) {
         Ok(out) => {

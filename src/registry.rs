@@ -121,13 +121,18 @@ impl Registry {
             };
             let relative = format!("{prefix}{file_name}");
             let kind = entry.file_type()?;
+            // `.git`, `.promptreg` and other hidden directories hold no
+            // prompts (a name never starts with a dot).
+            if kind.is_dir() && file_name.starts_with('.') {
+                continue;
+            }
             if kind.is_dir() {
                 self.walk(&entry.path(), &format!("{relative}/"), scan)?;
             } else if relative.ends_with(SUFFIX) {
-                let shown = format!(
-                    "{}/{relative}",
-                    self.config.prompts_dir.trim_end_matches('/')
-                );
+                let shown = match self.config.prompts_dir.as_str() {
+                    "" => relative.clone(),
+                    dir => format!("{dir}/{relative}"),
+                };
                 match PromptName::from_relative_path(&relative) {
                     Some(Ok(name)) => scan.prompts.push(name),
                     Some(Err(e)) => scan.problems.push(

@@ -1,4 +1,4 @@
-use crate::bump::{next_version, rewrite};
+use crate::bump::{next_version, rewrite, Level};
 use crate::cli::BumpArgs;
 use crate::context::Context;
 use crate::error::fail;
@@ -19,6 +19,8 @@ struct BumpReport {
     /// A pending, uncommitted version this bump replaced.
     replaced_pending: Option<String>,
     dry_run: bool,
+    /// With `auto`: the policy rules that decided the level.
+    changes: Vec<crate::policy::Change>,
     commit: Option<String>,
     tag: Option<String>,
     diff: String,
@@ -76,7 +78,38 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
                 == Some(current.version.to_string().as_str())
     });
     let base = released.clone().unwrap_or_else(|| current.version.clone());
-    let version = next_version(&base, args.level, &args.pre_id)?;
+    let mut policy_changes = Vec::new();
+    let level = if args.level == Level::Auto {
+        let Some(last) = history.get(&name).and_then(|h| h.latest(true)) else {
+            return Err(fail(format!(
+                "{name} has never been released: `auto` has nothing to compare with"
+            ))
+            .hint(format!(
+                "choose a level: promptreg bump {name} minor -m ..."
+            ))
+            .into());
+        };
+        let old = prompt::parse(&repo.read_blob(&last.blob)?).map_err(|f| {
+            crate::registry::invalid_prompt(&format!("{path} ({})", last.version), &f)
+        })?;
+        policy_changes =
+            crate::policy::compare(&old.file, &current.file, &registry.config.bump_policy);
+        match crate::policy::required(&policy_changes) {
+            Some(required) => crate::policy::level_for(required, &base),
+            None if args.allow_none => Level::Patch,
+            None => {
+                return Ok(Output::default()
+                    .with_stderr(format!(
+                        "{name}: no bump required: nothing of the interface or the text changed since {} (only the changelog or metadata)\nhint: pass --allow-none to release a patch anyway\n",
+                        last.version
+                    ))
+                    .with_code(1))
+            }
+        }
+    } else {
+        args.level
+    };
+    let version = next_version(&base, level, &args.pre_id)?;
     if is_released(&version) {
         return Err(fail(format!("{name} {version} is already released"))
             .hint(format!(
@@ -114,6 +147,7 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
         version: version.to_string(),
         replaced_pending: pending.then(|| current.version.to_string()),
         dry_run: args.dry_run,
+        changes: policy_changes,
         commit: None,
         tag: None,
         diff,
@@ -153,6 +187,14 @@ fn level_name(level: crate::bump::Level) -> String {
 fn human(r: &BumpReport) -> String {
     let from = r.released.as_deref().unwrap_or("unreleased");
     let mut s = String::new();
+    for c in &r.changes {
+        s.push_str(&format!(
+            "{}: {} ({})\n",
+            crate::policy::level_name(c.level),
+            c.message,
+            c.rule
+        ));
+    }
     if let Some(pending) = &r.replaced_pending {
         s.push_str(&format!(
             "note: replaced the pending, uncommitted {pending} and its changelog entry; the new version is computed from the last released {from}\n"

@@ -2,8 +2,14 @@
 //! `pub fn run(args: &XArgs, ctx: &Context) -> Result<Output>`.
 
 pub mod bump;
+pub mod check;
+pub mod diff;
+pub mod doctor;
+pub mod export;
+pub mod hook;
 pub mod init;
 pub mod list;
+pub mod lock;
 pub mod log;
 pub mod new;
 pub mod render;
@@ -11,6 +17,7 @@ pub mod schema;
 pub mod show;
 pub mod status;
 pub mod validate;
+pub mod verify;
 
 use crate::cli::Command;
 use crate::context::Context;
@@ -30,6 +37,13 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Output> {
         Command::Log(args) => log::run(args, ctx),
         Command::Bump(args) => bump::run(args, ctx),
         Command::Status(args) => status::run(args, ctx),
+        Command::Diff(args) => diff::run(args, ctx),
+        Command::Lock(args) => lock::run(args, ctx),
+        Command::Verify(args) => verify::run(args, ctx),
+        Command::Export(args) => export::run(args, ctx),
+        Command::Check(args) => check::run(args, ctx),
+        Command::Hook(args) => hook::run(args, ctx),
+        Command::Doctor(args) => doctor::run(args, ctx),
     }
 }
 

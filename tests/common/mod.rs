@@ -253,3 +253,21 @@ impl TestRepo {
             .args(args))
     }
 }
+
+impl TestRepo {
+    /// Runs git with `dir` first on PATH (so hooks find the promptreg
+    /// binary there); returns the outcome without asserting success.
+    pub fn git_with_path(&self, args: &[&str], dir: &Path) -> Run {
+        let mut paths = vec![dir.to_path_buf()];
+        paths.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        self.git_with_path_var(args, &std::env::join_paths(paths).unwrap())
+    }
+
+    /// Runs git with exactly `path` as PATH; returns the outcome without
+    /// asserting success.
+    pub fn git_with_path_var(&self, args: &[&str], path: &std::ffi::OsStr) -> Run {
+        run(self.git_command().env("PATH", path).args(args))
+    }
+}

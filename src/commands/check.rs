@@ -1,0 +1,325 @@
+use crate::check::{self, CheckFinding, Head, Report};
+use crate::cli::{CheckArgs, CheckFormat};
+use crate::config;
+use crate::context::Context;
+use crate::error::fail;
+use crate::finding::Level;
+use crate::git::Repo;
+use crate::history::History;
+use crate::lockfile::{self, Freshness};
+use crate::output::{self, Output};
+use crate::registry::{self, Registry};
+use anyhow::Result;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// `check --format json`.
+#[derive(Debug, Serialize)]
+struct CheckReport<'a> {
+    base: Option<String>,
+    head: String,
+    prompts_changed: usize,
+    errors: usize,
+    warnings: usize,
+    findings: &'a [CheckFinding],
+}
+
+pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
+    // An invalid promptreg.yaml is a finding here, not a reason to stop.
+    let root = registry::find_root(&ctx.cwd)?;
+    let (config, config_findings) = match registry::read_config(&root)? {
+        Ok(c) => (c, Vec::new()),
+        Err(f) => (config::Config::default(), f),
+    };
+    let config_valid = config_findings.is_empty();
+    let registry = Registry { root, config };
+    let repo = ctx.repo(&registry)?;
+    let history = ctx.history(&registry, &repo)?;
+    let head = match (&args.head, args.staged) {
+        (Some(rev), _) => Head::Revision(repo.resolve_commit(rev)?.ok_or_else(|| {
+            fail(format!(
+                "`{rev}` names no commit: the repository has none yet"
+            ))
+        })?),
+        (None, true) => Head::Index,
+        (None, false) => Head::WorkingTree,
+    };
+    let head_commit = match &head {
+        Head::Revision(c) => Some(c.as_str()),
+        _ => None,
+    };
+    let base = base_commit(ctx, &registry, &repo, args.base.as_deref(), head_commit)?;
+    let mut report = check::check(
+        &registry,
+        config_findings,
+        &repo,
+        &history,
+        base.as_deref(),
+        &head,
+    )?;
+    if !args.no_lock && config_valid {
+        lockfile_finding(ctx, &registry, &repo, &history, &mut report)?;
+    }
+    let errors = report
+        .findings
+        .iter()
+        .filter(|f| f.level == Level::Error)
+        .count();
+    let warnings = report.findings.len() - errors;
+    let failed = errors > 0 || (args.strict && warnings > 0);
+    let head_label = match &head {
+        Head::WorkingTree => "working tree".to_string(),
+        Head::Index => "index".to_string(),
+        Head::Revision(c) => c.clone(),
+    };
+    let summary = summary(&report, errors, warnings);
+    let out = match args.format {
+        CheckFormat::Json => Output::json(&CheckReport {
+            base: base.clone(),
+            head: head_label,
+            prompts_changed: report.prompts_changed,
+            errors,
+            warnings,
+            findings: &report.findings,
+        })?,
+        CheckFormat::Human => Output::stdout(human(&report, &summary)),
+        CheckFormat::Github => {
+            let out = Output::stdout(github(&report, &summary, args.strict));
+            // The summary page is a courtesy: failing to write it must not
+            // hide the verdict (exit 2 would replace exit 0 or 1).
+            match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+                Some(path) => {
+                    match append_step_summary(std::path::Path::new(&path), &report, &summary) {
+                        Ok(()) => out,
+                        Err(e) => out.with_stderr(format!("warning: {e:#}\n")),
+                    }
+                }
+                None => out,
+            }
+        }
+    };
+    Ok(out.with_code(u8::from(failed)))
+}
+
+/// `--base`, else the merge base with the mainline ref of `--head` (or of
+/// HEAD when checking the index or the working tree), else that commit.
+fn base_commit(
+    ctx: &Context,
+    registry: &Registry,
+    repo: &Repo,
+    base: Option<&str>,
+    head_commit: Option<&str>,
+) -> Result<Option<String>> {
+    if let Some(rev) = base {
+        return repo.resolve_commit(rev)?.map(Some).ok_or_else(|| {
+            fail(format!(
+                "`{rev}` names no commit: the repository has none yet"
+            ))
+            .into()
+        });
+    }
+    let head = match head_commit {
+        Some(c) => c.to_string(),
+        None => match repo.resolve_commit("HEAD")? {
+            Some(c) => c,
+            None => return Ok(None),
+        },
+    };
+    let mainline = ctx.mainline_rev(registry);
+    match repo.resolve_commit(mainline)? {
+        Some(m) if m != head => Ok(repo.merge_base(&head, &m)?.or(Some(head))),
+        _ => Ok(Some(head)),
+    }
+}
+
+fn lockfile_finding(
+    ctx: &Context,
+    registry: &Registry,
+    repo: &Repo,
+    history: &History,
+    report: &mut Report,
+) -> Result<()> {
+    let file = repo.repo_path(lockfile::FILE_NAME);
+    let mut stale = |message: String| {
+        report.findings.push(CheckFinding {
+            prompt: None,
+            file: file.clone(),
+            line: None,
+            rule: "lockfile-stale",
+            level: Level::Error,
+            message,
+            required: None,
+            actual: None,
+        })
+    };
+    let comparison = match lockfile::status(registry, history, ctx.mainline_rev(registry)) {
+        Ok(status) => status.comparison,
+        Err(e) => {
+            stale(format!("prompts.lock cannot be resolved: {e:#}"));
+            return Ok(());
+        }
+    };
+    match comparison.freshness {
+        Freshness::UpToDate => {}
+        Freshness::Missing => {
+            stale("prompts.lock is missing; run `promptreg lock` and commit it".into())
+        }
+        Freshness::OutOfDate => {
+            let mut details: Vec<String> =
+                comparison.changes.iter().map(|c| c.to_string()).collect();
+            details.extend(
+                comparison
+                    .edited_by_hand
+                    .iter()
+                    .map(|e| format!("edited by hand: {e}")),
+            );
+            if let Some(why) = &comparison.unreadable {
+                details.push(format!("unreadable: {why}"));
+            }
+            stale(format!(
+                "prompts.lock is out of date; run `promptreg lock`{}",
+                if details.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", details.join("; "))
+                }
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `3 prompts changed, 1 error, 0 warnings`.
+fn summary(report: &Report, errors: usize, warnings: usize) -> String {
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{} changed, {}, {}",
+        count(report.prompts_changed, "prompt"),
+        count(errors, "error"),
+        count(warnings, "warning")
+    )
+}
+
+fn human(report: &Report, summary: &str) -> String {
+    let mut s = String::new();
+    let mut groups: Vec<(Option<&str>, &str)> = Vec::new();
+    for f in &report.findings {
+        let key = (f.prompt.as_deref(), f.file.as_str());
+        if !groups.contains(&key) {
+            groups.push(key);
+        }
+    }
+    for (prompt, file) in groups {
+        match prompt {
+            Some(p) => {
+                let _ = writeln!(s, "{p} ({file})");
+            }
+            None => {
+                let _ = writeln!(s, "{file}");
+            }
+        }
+        s.push_str(&output::table(
+            &["level", "rule", "line", "message"],
+            report
+                .findings
+                .iter()
+                .filter(|f| f.prompt.as_deref() == prompt && f.file == file)
+                .map(|f| {
+                    vec![
+                        f.level.to_string(),
+                        f.rule.to_string(),
+                        f.line.map(|l| l.to_string()).unwrap_or_default(),
+                        f.message.clone(),
+                    ]
+                }),
+        ));
+    }
+    let _ = writeln!(s, "{summary}");
+    s
+}
+
+/// GitHub's workflow-command escaping for a property value or a message.
+fn escape(text: &str, property: bool) -> String {
+    let s = text
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        s.replace(':', "%3A").replace(',', "%2C")
+    } else {
+        s
+    }
+}
+
+fn github(report: &Report, summary: &str, strict: bool) -> String {
+    let mut s = String::new();
+    for f in &report.findings {
+        let kind = if f.level == Level::Error || strict {
+            "error"
+        } else {
+            "warning"
+        };
+        let line = f.line.map(|l| format!(",line={l}")).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "::{kind} file={}{line},title={}::{}",
+            escape(&f.file, true),
+            escape(&format!("promptreg {}", f.rule), true),
+            escape(&f.message, false)
+        );
+    }
+    let _ = writeln!(s, "{summary}");
+    s
+}
+
+fn append_step_summary(path: &std::path::Path, report: &Report, summary: &str) -> Result<()> {
+    use std::io::Write;
+    let mut md = String::from("### promptreg check\n\n");
+    if report.findings.is_empty() {
+        md.push_str("No problems found.\n\n");
+    } else {
+        md.push_str("| level | prompt | rule | file | message |\n|---|---|---|---|---|\n");
+        for f in &report.findings {
+            let cell = |t: &str| t.replace('|', "\\|").replace('\n', " ");
+            let _ = writeln!(
+                md,
+                "| {} | {} | `{}` | {}{} | {} |",
+                f.level,
+                cell(f.prompt.as_deref().unwrap_or("")),
+                f.rule,
+                cell(&f.file),
+                f.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                cell(&f.message)
+            );
+        }
+        md.push('\n');
+    }
+    let _ = writeln!(md, "{summary}\n");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            fail(format!(
+                "cannot write GITHUB_STEP_SUMMARY ({}): {e}",
+                path.display()
+            ))
+        })?;
+    file.write_all(md.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn github_escaping() {
+        assert_eq!(escape("a%b\r\nc", false), "a%25b%0D%0Ac");
+        assert_eq!(escape("a: b, c", false), "a: b, c");
+        assert_eq!(
+            escape("dir/a:b,c.prompt.yaml", true),
+            "dir/a%3Ab%2Cc.prompt.yaml"
+        );
+    }
+}

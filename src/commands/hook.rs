@@ -1,0 +1,99 @@
+use crate::cli::{HookAction, HookArgs};
+use crate::context::Context;
+use crate::error::fail;
+use crate::output::Output;
+use anyhow::{Context as _, Result};
+
+/// Marks the hook as ours, so `uninstall` never removes someone else's.
+const MARKER: &str = "# Installed by promptreg (`promptreg hook install`).";
+
+/// The pre-commit hook: checks what is staged, without the lockfile (a
+/// commit that bumps a prompt is followed by `promptreg lock`). Git runs
+/// hooks at the top of the work tree, so a registry in a subdirectory is
+/// named with `-C`.
+fn script(registry_dir: &str) -> String {
+    let dir = registry_dir.trim_end_matches('/');
+    let directory = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("-C {} ", shell_quote(dir))
+    };
+    [
+        "#!/bin/sh".to_string(),
+        MARKER.to_string(),
+        "# Remove with `promptreg hook uninstall`.".to_string(),
+        "if ! command -v promptreg >/dev/null 2>&1; then".to_string(),
+        "  echo 'pre-commit: promptreg is not on PATH; install it, or remove this hook with `promptreg hook uninstall`' >&2".to_string(),
+        "  exit 1".to_string(),
+        "fi".to_string(),
+        format!("exec promptreg {directory}check --staged --no-lock"),
+        String::new(),
+    ]
+    .join("\n")
+}
+
+/// `text` as one single-quoted shell word.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+pub fn run(args: &HookArgs, ctx: &Context) -> Result<Output> {
+    let registry = ctx.registry()?;
+    let repo = crate::git::Repo::open(&registry.root)?;
+    let dir = repo.hooks_dir()?;
+    let path = dir.join("pre-commit");
+    // Any file (or link, even a dangling one) there is a hook; only its bytes
+    // tell whether it is ours (a binary hook is someone else's, not "none").
+    let exists = std::fs::symlink_metadata(&path).is_ok();
+    let ours = std::fs::read(&path).is_ok_and(|bytes| contains(&bytes, MARKER.as_bytes()));
+    match &args.action {
+        HookAction::Install { force } => {
+            if exists && !ours && !force {
+                return Err(fail(format!("{} exists and was not written by promptreg; refusing to replace it", path.display()))
+                    .hint("add `promptreg check --staged --no-lock` to it yourself, or pass --force to replace it")
+                    .into());
+            }
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            crate::fsutil::write_atomic(&path, script(&repo.repo_path("")).as_bytes())?;
+            set_executable(&path)?;
+            Ok(Output::stdout(format!(
+                "Installed {}: each commit runs `promptreg check --staged --no-lock`.\n",
+                path.display()
+            )))
+        }
+        HookAction::Uninstall => {
+            if !exists {
+                return Ok(Output::stdout(
+                    "No pre-commit hook installed; nothing to do.\n",
+                ));
+            }
+            if !ours {
+                return Err(fail(format!(
+                    "{} was not written by promptreg; leaving it alone",
+                    path.display()
+                ))
+                .into());
+            }
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+            Ok(Output::stdout(format!("Removed {}.\n", path.display())))
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(unix)]
+fn set_executable(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("cannot make {} executable", path.display()))
+}
+
+#[cfg(not(unix))]
+fn set_executable(_path: &std::path::Path) -> Result<()> {
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! The history cache under `.git/promptreg/`: used when warm, extended when
+//! the ref moves forward, rebuilt when history is rewritten or the file is
+//! damaged, safe under concurrent runs, never in the working tree.
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+
+fn cache_files(repo: &TestRepo) -> Vec<PathBuf> {
+    let dir = repo.file(".git/promptreg");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn log_json(repo: &TestRepo, extra: &[&str]) -> String {
+    let mut args = vec!["log", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = repo.run(&args);
+    out.ok();
+    out.stdout
+}
+
+fn history_repo() -> TestRepo {
+    let repo = TestRepo::new();
+    for (i, v) in ["1.0.0", "1.1.0", "1.2.0"].iter().enumerate() {
+        repo.prompt(
+            "a",
+            &text_prompt(v, &["1.2.0", "1.1.0", "1.0.0"][2 - i..], &format!("A{i}")),
+        );
+        repo.prompt(
+            "b",
+            &text_prompt(
+                &format!("0.{}.0", i + 1),
+                &[&format!("0.{}.0", i + 1)],
+                &format!("B{i}"),
+            ),
+        );
+        repo.commit(&format!("c{i}"));
+    }
+    repo
+}
+
+#[test]
+fn warm_runs_use_the_cache_and_agree_with_a_cold_walk() {
+    let repo = history_repo();
+    let cold = log_json(&repo, &["--no-cache"]);
+    assert!(
+        cache_files(&repo).is_empty(),
+        "--no-cache must not write a cache"
+    );
+    let first = log_json(&repo, &[]);
+    assert_eq!(first, cold);
+    let files = cache_files(&repo);
+    assert_eq!(files.len(), 1);
+    let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(log_json(&repo, &[]), cold);
+    // A warm run reads the cache and does not rewrite it.
+    assert_eq!(
+        std::fs::metadata(&files[0]).unwrap().modified().unwrap(),
+        written
+    );
+    // Never in the working tree.
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn the_cache_extends_when_the_ref_moves_forward() {
+    let repo = history_repo();
+    log_json(&repo, &[]);
+    repo.prompt(
+        "a",
+        &text_prompt("1.3.0", &["1.3.0", "1.2.0", "1.1.0", "1.0.0"], "A3"),
+    );
+    repo.commit("c3");
+    let warm = log_json(&repo, &[]);
+    assert!(warm.contains("\"1.3.0\""));
+    assert_eq!(warm, log_json(&repo, &["--no-cache"]));
+}
+
+#[test]
+fn a_rewritten_history_rebuilds_the_cache() {
+    let repo = history_repo();
+    log_json(&repo, &[]);
+    repo.git(&["reset", "-q", "--hard", "HEAD~2"]);
+    repo.prompt("c", &text_prompt("5.0.0", &["5.0.0"], "C"));
+    repo.commit("rewritten");
+    let warm = log_json(&repo, &[]);
+    assert!(!warm.contains("\"1.2.0\""), "{warm}");
+    assert!(warm.contains("\"5.0.0\""));
+    assert_eq!(warm, log_json(&repo, &["--no-cache"]));
+}
+
+#[test]
+fn a_damaged_cache_is_ignored_and_rebuilt() {
+    let repo = history_repo();
+    let cold = log_json(&repo, &["--no-cache"]);
+    log_json(&repo, &[]);
+    let file = cache_files(&repo).remove(0);
+    for garbage in [&b"not a cache"[..], &[], &[0xff; 4096][..]] {
+        std::fs::write(&file, garbage).unwrap();
+        assert_eq!(log_json(&repo, &[]), cold);
+        assert_ne!(
+            std::fs::read(&file).unwrap(),
+            garbage,
+            "the cache is rewritten"
+        );
+    }
+    // Truncated to half its bytes.
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    assert_eq!(log_json(&repo, &[]), cold);
+}
+
+#[test]
+fn concurrent_runs_do_not_corrupt_the_cache() {
+    let repo = history_repo();
+    let cold = log_json(&repo, &["--no-cache"]);
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            repo.cmd()
+                .args(["log", "--format", "json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), cold);
+    }
+    assert_eq!(log_json(&repo, &[]), cold);
+    // No temporary files left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(repo.file(".git/promptreg"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| !n.to_string_lossy().ends_with(".bin"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_read_only_cache_directory_only_costs_speed() {
+    let repo = history_repo();
+    let cold = log_json(&repo, &["--no-cache"]);
+    std::fs::create_dir_all(repo.file(".git/promptreg")).unwrap();
+    let mut perms = std::fs::metadata(repo.file(".git/promptreg"))
+        .unwrap()
+        .permissions();
+    use std::os::unix::fs::PermissionsExt;
+    perms.set_mode(0o555);
+    std::fs::set_permissions(repo.file(".git/promptreg"), perms.clone()).unwrap();
+    assert_eq!(log_json(&repo, &[]), cold);
+    perms.set_mode(0o755);
+    std::fs::set_permissions(repo.file(".git/promptreg"), perms).unwrap();
+}
