@@ -3,7 +3,7 @@
 //! byte of the file but the `version:` value and the new changelog entry.
 
 use crate::error::fail;
-use crate::prompt::ChangelogEntry;
+use crate::prompt::{ChangelogEntry, PromptFile};
 use crate::yaml::scalar;
 use anyhow::Result;
 use semver::{BuildMetadata, Prerelease, Version};
@@ -166,7 +166,36 @@ pub fn rewrite(
         }
         out.push_str(line);
     }
+    same_but_version_and_entry(text, &out, version, entry, replace_first)?;
     Ok(out)
+}
+
+/// The edit works on lines, so a layout it misreads (a quoted scalar in the
+/// first changelog entry continued on a line at column 0) could cut a value
+/// in two: read both texts back and refuse unless the version and the new
+/// first entry are all that changed.
+fn same_but_version_and_entry(
+    before: &str,
+    after: &str,
+    version: &Version,
+    entry: &ChangelogEntry,
+    replace_first: bool,
+) -> Result<()> {
+    let Ok(mut want) = crate::yaml::from_str::<PromptFile>(before) else {
+        // Nothing to compare with; the caller validates the result.
+        return Ok(());
+    };
+    want.version = version.to_string();
+    if replace_first && !want.changelog.is_empty() {
+        want.changelog.remove(0);
+    }
+    want.changelog.insert(0, entry.clone());
+    match crate::yaml::from_str::<PromptFile>(after) {
+        Ok(got) if got == want => Ok(()),
+        _ => Err(cannot(
+            "its first changelog entry is laid out in a way bump cannot edit line by line",
+        )),
+    }
 }
 
 fn cannot(why: &str) -> anyhow::Error {

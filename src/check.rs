@@ -30,6 +30,7 @@ pub const RULES: &[(&str, &str)] = &[
     ("changelog-entry-edited", "An older changelog entry was edited, or removed from the middle. History is append-only: restore it (trimming the oldest entries is allowed)."),
     ("deleted-but-required", "A deleted prompt is still named by an environment in promptreg.yaml. Remove it there too, or restore the prompt."),
     ("lockfile-stale", "prompts.lock is out of date. Run `promptreg lock` and commit prompts.lock."),
+    ("gate-failed", "prompts.lock pins, in an environment with `gates:`, a version whose latest scores miss a gate (or that has no score for a gated metric). Record its scores with `promptreg score`, or pin a passing version (`promptreg rollback NAME --env ENV --if-failing`)."),
 ];
 
 /// One finding of `check`, about one prompt (or the config or lockfile).

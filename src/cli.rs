@@ -65,6 +65,12 @@ pub enum Command {
     Check(CheckArgs),
     Hook(HookArgs),
     Doctor(DoctorArgs),
+    Promote(PromoteArgs),
+    Rollback(RollbackArgs),
+    Pick(PickArgs),
+    Score(ScoreArgs),
+    Scores(ScoresArgs),
+    Blame(BlameArgs),
 }
 
 /// Make a directory a prompt registry (runs `git init` when needed).
@@ -461,6 +467,177 @@ pub struct DoctorArgs {
     /// Write the JSON Schemas under .promptreg/schemas/ when missing or outdated.
     #[arg(long)]
     pub fix: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Pin a released version in an environment: edit promptreg.yaml, relock.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg promote support/triage@1.3.0 --env production
+  promptreg promote support/triage@1.3.0 --env production --commit
+  promptreg promote support/triage@1.3.0 --env production --dry-run --format json
+  promptreg promote support/triage@1.3.0 --env production --force --commit   past a failing gate
+
+Sets ENV's requirement for NAME to exactly VERSION (\"=VERSION\") in
+promptreg.yaml, changing no other byte of the file, then rewrites
+prompts.lock and prints what it pins differently. When ENV has `gates:`, a
+version whose latest scores miss a gate, or has no score for a gated metric,
+is refused unless --force (recorded as a `Gate-Override:` trailer).
+
+Exit codes:
+  0  promoted (or already pinned)
+  2  refused or could not run (not released, gate failed, flow-style map)")]
+pub struct PromoteArgs {
+    /// The prompt and version: NAME@VERSION (an exact released version).
+    pub prompt: String,
+    /// The environment to deploy it to.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// Commit promptreg.yaml and prompts.lock, with `Prompt:`,
+    /// `Prompt-Version:` and `Environment:` trailers.
+    #[arg(long)]
+    pub commit: bool,
+    /// Promote even when the version fails the environment's gates.
+    #[arg(long)]
+    pub force: bool,
+    /// Print what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Pin the version an environment had before, or the newest one passing its gates.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg rollback support/triage --env production            the version pinned before this one
+  promptreg rollback support/triage --env production --to 1.1.0 --commit
+  promptreg rollback support/triage --env production --if-failing --commit   from a scheduled job
+
+Without --to, the target is the version ENV pinned before the current one,
+found by walking the mainline history of prompts.lock, newest first, until
+the pin differs. With --if-failing, nothing happens while the pinned version
+passes ENV's gates; when it fails them, the newest lower released version
+that passes is pinned.
+
+Exit codes:
+  0  rolled back, or (--if-failing) nothing was needed
+  1  --if-failing: no earlier version passes the gates
+  2  refused or could not run (no earlier version, no lockfile, unknown env)")]
+pub struct RollbackArgs {
+    /// The prompt to roll back.
+    pub name: String,
+    /// The environment to roll back.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// Pin this released version instead of the previous one.
+    #[arg(long, value_name = "VERSION", conflicts_with = "if_failing")]
+    pub to: Option<String>,
+    /// Roll back only when the pinned version fails ENV's gates, to the
+    /// newest earlier version that passes them.
+    #[arg(long)]
+    pub if_failing: bool,
+    /// Commit promptreg.yaml and prompts.lock, with `Prompt:`,
+    /// `Prompt-Version:` and `Environment:` trailers.
+    #[arg(long)]
+    pub commit: bool,
+    /// Print what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Print the version of a prompt a key (user or session id) gets in an environment.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg pick support/triage --env production --key user-42
+  promptreg pick support/triage --env canary --key user-1 --key user-2 --format json
+
+Reads prompts.lock. For a single pinned version, prints it. For an A/B
+split: bucket = first 8 bytes of SHA-256(\"NAME\\nENV\\nKEY\") as a big-endian
+u64, modulo 10000; the arms, by version ascending, take consecutive ranges
+of weight × 100 buckets. The README gives a reference implementation.
+With several --key, prints `KEY<TAB>VERSION` lines.")]
+pub struct PickArgs {
+    /// The prompt.
+    pub name: String,
+    /// The environment, as in prompts.lock.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// The key to assign (repeatable).
+    #[arg(long, value_name = "KEY", required = true)]
+    pub key: Vec<String>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Record evaluation scores of a released version (a Git note on its release commit).
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg score support/triage@1.3.0 --metric accuracy=0.91 --samples 500 --source evals/v7
+  promptreg score support/triage@latest --metric accuracy=0.88 --metric p95_latency_ms=820
+
+Appends one JSON line per metric to the note of refs/notes/promptreg on the
+version's release commit (`git notes --ref promptreg show COMMIT` prints it).
+Share scores with `git push origin refs/notes/promptreg`.")]
+pub struct ScoreArgs {
+    /// The released version: NAME@VERSION, NAME@^1.2, NAME@latest.
+    pub prompt: String,
+    /// A score, METRIC=VALUE (repeatable).
+    #[arg(long = "metric", value_name = "METRIC=VALUE", required = true)]
+    pub metrics: Vec<String>,
+    /// Where the scores come from (an eval suite, a run id, a dashboard).
+    #[arg(long, value_name = "TEXT")]
+    pub source: Option<String>,
+    /// How many examples the scores were computed on.
+    #[arg(long, value_name = "N")]
+    pub samples: Option<u64>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Show the evaluation scores of a prompt's versions.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg scores support/triage
+  promptreg scores support/triage --format json
+
+One row per released version (newest first), one column per metric: the
+latest value and its change against the previous version with that metric.")]
+pub struct ScoresArgs {
+    /// The prompt.
+    pub name: String,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Which version each environment pinned at a moment, and who pinned it.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg blame --at 2026-06-01T10:00:00Z
+  promptreg blame --at \"2026-06-01 10:00\" --env production support/triage
+  promptreg blame --at 2026-06-01 --format json
+
+TIMESTAMP is RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]] in UTC. The lockfile in
+force is the one of the newest mainline commit whose committer time is at
+or before TIMESTAMP; each pin shows the commit that set it, its author and
+the changelog reason of the pinned version.
+
+Exit codes:
+  0  printed
+  1  nothing was pinned then (before the first lockfile commit, or no match)
+  2  could not run (bad timestamp, not a registry)")]
+pub struct BlameArgs {
+    /// The moment: RFC 3339, or YYYY-MM-DD[ HH:MM[:SS]] (UTC).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub at: String,
+    /// Only this environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Only this prompt.
+    pub name: Option<String>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }

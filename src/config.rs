@@ -19,13 +19,77 @@ pub enum BumpLevel {
 }
 
 /// What an environment wants of one prompt.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum EnvRule {
     /// A SemVer requirement, or `latest`, `latest-pre`, `exclude`.
     Requirement(String),
     /// An A/B split: requirement → weight.
     Split { split: IndexMap<String, u32> },
+}
+
+// By hand rather than `untagged`: serde's untagged enums say only "data did
+// not match any variant", and lose the line of a bad weight.
+impl<'de> Deserialize<'de> for EnvRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, Visitor};
+        struct Rule;
+        impl<'de> Visitor<'de> for Rule {
+            type Value = EnvRule;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a requirement (latest, latest-pre, exclude, \"^1.2\", \"=1.2.0\") or an A/B split (split: { REQUIREMENT: WEIGHT, ... })")
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<EnvRule, E> {
+                Ok(EnvRule::Requirement(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvRule, A::Error> {
+                let mut split: Option<IndexMap<String, Weight>> = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "split" {
+                        return Err(A::Error::unknown_field(&key, &["split"]));
+                    }
+                    if split.is_some() {
+                        return Err(A::Error::duplicate_field("split"));
+                    }
+                    split = Some(map.next_value()?);
+                }
+                let split = split.ok_or_else(|| A::Error::missing_field("split"))?;
+                Ok(EnvRule::Split {
+                    split: split.into_iter().map(|(req, w)| (req, w.0)).collect(),
+                })
+            }
+        }
+        d.deserialize_any(Rule)
+    }
+}
+
+/// A split weight: a whole number (`check` wants percents summing to 100).
+struct Weight(u32);
+
+impl<'de> Deserialize<'de> for Weight {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, Unexpected, Visitor};
+        struct Percent;
+        impl Visitor<'_> for Percent {
+            type Value = Weight;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a weight: a whole percent from 0 to 100")
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<Weight, E> {
+                // Above 100 is the sum rule's to report (`split-weights`).
+                u32::try_from(v)
+                    .map(Weight)
+                    .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: Error>(self, v: i64) -> Result<Weight, E> {
+                match u64::try_from(v) {
+                    Ok(u) => self.visit_u64(u),
+                    Err(_) => Err(E::invalid_value(Unexpected::Signed(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(Percent)
+    }
 }
 
 /// `promptreg.yaml`, as written.
@@ -128,7 +192,8 @@ pub fn check(bytes: &[u8]) -> Result<Config, Vec<Finding>> {
                     }
                 }
                 EnvRule::Split { split } => {
-                    let total: u32 = split.values().sum();
+                    // In u64: u32 weights could wrap around to 100.
+                    let total: u64 = split.values().map(|w| u64::from(*w)).sum();
                     if total != 100 {
                         findings.push(Finding::error(
                             "split-weights",
@@ -172,6 +237,48 @@ pub fn check(bytes: &[u8]) -> Result<Config, Vec<Finding>> {
                         "unknown bump policy rule `{rule}`{hint}; known rules: {}",
                         rules.join(", ")
                     ),
+                ));
+            }
+        }
+    }
+    for (env, gates) in &config.gates {
+        let known = if config.environments.is_empty() {
+            env == crate::lockfile::DEFAULT_ENVIRONMENT
+        } else {
+            config.environments.contains_key(env)
+        };
+        if !known {
+            let envs: Vec<&str> = if config.environments.is_empty() {
+                vec![crate::lockfile::DEFAULT_ENVIRONMENT]
+            } else {
+                config.environments.keys().map(String::as_str).collect()
+            };
+            let hint = yaml::did_you_mean(env, &envs)
+                .map(|b| format!(" (did you mean `{b}`?)"))
+                .unwrap_or_default();
+            findings.push(Finding::error(
+                "gate-environment",
+                at(&["gates", env]),
+                format!(
+                    "gates name environment `{env}`, which `environments:` does not declare{hint}; environments: {}",
+                    envs.join(", ")
+                ),
+            ));
+        }
+        for (metric, condition) in gates {
+            let loc = at(&["gates", env, metric]);
+            if !crate::scores::is_metric_name(metric) {
+                findings.push(Finding::error(
+                    "gate-metric",
+                    loc,
+                    format!("gates of `{env}`: `{metric}` is not a metric name (letters, digits, `_`, `.` and `-`, starting with a letter or digit)"),
+                ));
+            }
+            if let Err(msg) = crate::gates::Threshold::parse(condition) {
+                findings.push(Finding::error(
+                    "gate-threshold",
+                    loc,
+                    format!("gates of `{env}`, `{metric}`: {msg}"),
                 ));
             }
         }

@@ -6,6 +6,7 @@ use crate::history::{self, History};
 use crate::registry::Registry;
 use anyhow::Result;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 /// The environment a command runs in.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +21,9 @@ pub struct Context {
     pub allow_shallow: bool,
     /// `--no-cache`: neither read nor write the history cache.
     pub no_cache: bool,
+    /// The history read by this process, keyed by (mainline head, prompts
+    /// directory): a command that resolves several references reads it once.
+    pub memo: std::cell::RefCell<Vec<(String, Rc<History>)>>,
 }
 
 impl Context {
@@ -54,11 +58,48 @@ impl Context {
 
     /// Every released version of every prompt, from the mainline, through
     /// the cache under `.git/promptreg/` unless `--no-cache`.
-    pub fn history(&self, registry: &Registry, repo: &Repo) -> Result<History> {
+    pub fn history(&self, registry: &Registry, repo: &Repo) -> Result<Rc<History>> {
+        self.read_history(registry, repo, None)
+    }
+
+    /// The history of one prompt (a warm cache decodes only that prompt);
+    /// other prompts may be missing from the result.
+    pub fn history_of(
+        &self,
+        registry: &Registry,
+        repo: &Repo,
+        name: &crate::name::PromptName,
+    ) -> Result<Rc<History>> {
+        self.read_history(registry, repo, Some(name.as_str()))
+    }
+
+    fn read_history(
+        &self,
+        registry: &Registry,
+        repo: &Repo,
+        only: Option<&str>,
+    ) -> Result<Rc<History>> {
         let rev = self.mainline_rev(registry);
         let head = repo.resolve_commit(rev)?;
+        let base = format!(
+            "{}\0{}",
+            head.as_deref().unwrap_or(""),
+            repo.repo_path(&registry.config.prompts_dir)
+        );
+        // A full history answers for any prompt.
+        let key = format!("{base}\0{}", only.unwrap_or("*"));
+        let full = format!("{base}\0*");
+        if let Some((_, h)) = self
+            .memo
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == key || *k == full)
+        {
+            return Ok(Rc::clone(h));
+        }
         let cache = history::CacheOptions {
             path: (!self.no_cache).then(|| cache_path(repo, &registry.config.prompts_dir, rev)),
+            only: only.map(str::to_string),
         };
         let mut bar = crate::progress::WalkProgress::new();
         let history = history::compute(
@@ -69,7 +110,34 @@ impl Context {
             &mut |p| bar.update(p),
         );
         bar.finish();
-        history
+        let history = Rc::new(history?);
+        self.memo.borrow_mut().push((key, Rc::clone(&history)));
+        Ok(history)
+    }
+}
+
+impl Context {
+    /// The memo of what `lock` resolves for the current mainline head and
+    /// promptreg.yaml (`None` with `--no-cache` or before the first commit).
+    pub fn lock_memo(
+        &self,
+        registry: &Registry,
+        repo: &Repo,
+    ) -> Result<Option<crate::lock_memo::LockMemo>> {
+        if self.no_cache {
+            return Ok(None);
+        }
+        let Some(head) = repo.resolve_commit(self.mainline_rev(registry))? else {
+            return Ok(None);
+        };
+        let config =
+            std::fs::read(registry.root.join(crate::config::FILE_NAME)).unwrap_or_default();
+        Ok(Some(crate::lock_memo::LockMemo::new(
+            repo.git_dir(),
+            &head,
+            &config,
+            &repo.repo_path(&registry.config.prompts_dir),
+        )))
     }
 }
 

@@ -242,6 +242,9 @@ impl History {
 pub struct CacheOptions {
     /// The cache file; `None` disables the cache (`--no-cache`).
     pub path: Option<std::path::PathBuf>,
+    /// When the caller needs one prompt only: a warm cache then decodes
+    /// just that prompt's history.
+    pub only: Option<String>,
 }
 
 /// Progress of a history walk, for a progress bar.
@@ -271,10 +274,17 @@ pub fn compute(
     let key = crate::history_cache::Key {
         prompts_dir: repo.repo_path(prompts_dir),
     };
+    if let (Some(path), Some(only)) = (cache.path.as_deref(), cache.only.as_deref()) {
+        if let Some(state) = crate::history_cache::load(path, &key, Some(only)) {
+            if state.head.as_deref() == Some(head) {
+                return state.into_history();
+            }
+        }
+    }
     let cached = cache
         .path
         .as_deref()
-        .and_then(|p| crate::history_cache::load(p, &key));
+        .and_then(|p| crate::history_cache::load(p, &key, None));
     let mut state = match cached {
         Some(state) if state.head.as_deref() == Some(head) => return state.into_history(),
         Some(state) => state,
@@ -304,17 +314,17 @@ pub fn compute(
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct WalkState {
     /// The newest mainline commit applied.
-    head: Option<CommitId>,
+    pub(crate) head: Option<CommitId>,
     /// How many mainline commits were applied.
-    commits: usize,
-    prompts: BTreeMap<String, StatePrompt>,
-    violations: Vec<StateViolation>,
+    pub(crate) commits: usize,
+    pub(crate) prompts: BTreeMap<String, StatePrompt>,
+    pub(crate) violations: Vec<StateViolation>,
     /// Per prompt: the blob and version of its file at the last commit.
-    current: BTreeMap<String, (BlobId, String)>,
+    pub(crate) current: BTreeMap<String, (BlobId, String)>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-struct StatePrompt {
+pub(crate) struct StatePrompt {
     present: bool,
     versions: Vec<StateRelease>,
 }
@@ -348,7 +358,7 @@ struct StateEntry {
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
-struct StateViolation {
+pub(crate) struct StateViolation {
     kind: ViolationKind,
     name: String,
     version: Option<String>,

@@ -272,7 +272,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A prompt that `"*"` could not pin in an environment, and why. Named
 /// prompts that cannot be pinned are errors instead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Skipped {
     pub environment: String,
     pub name: String,
@@ -558,7 +558,12 @@ pub fn render(lock: &Lockfile) -> String {
                 }
                 Pin::Split(split) => {
                     let _ = writeln!(s, "    {}:", token(name));
-                    s.push_str("      split:\n");
+                    // `split:` alone would read back as null, not an empty list.
+                    s.push_str(if split.split.is_empty() {
+                        "      split: []\n"
+                    } else {
+                        "      split:\n"
+                    });
                     for arm in &split.split {
                         let _ = writeln!(s, "        - version: {}", token(&arm.version));
                         let _ = writeln!(s, "          weight: {}", arm.weight);
@@ -571,7 +576,7 @@ pub fn render(lock: &Lockfile) -> String {
 }
 
 fn quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
+    yaml::quoted(text)
 }
 
 /// A name, version, path or id: plain when every YAML reader (YAML 1.2 and
@@ -845,6 +850,18 @@ pub struct Comparison {
     pub edited_by_hand: Vec<HandEdit>,
     /// Why the lockfile on disk could not be read, when it could not.
     pub unreadable: Option<String>,
+}
+
+impl Comparison {
+    /// The lockfile on disk is byte for byte what `lock` writes.
+    pub fn up_to_date() -> Self {
+        Comparison {
+            freshness: Freshness::UpToDate,
+            changes: Vec::new(),
+            edited_by_hand: Vec::new(),
+            unreadable: None,
+        }
+    }
 }
 
 /// Compares the lockfile on disk (`existing`) with `new` and its text.
@@ -1322,7 +1339,22 @@ pub fn status(
     })?;
     let resolution = resolve(&registry.config, &config_text, history, mainline)?;
     let text = render(&resolution.lockfile);
-    let existing = read(&registry.root.join(FILE_NAME))?;
+    let path = registry.root.join(FILE_NAME);
+    // The common case in CI: the file on disk is exactly what `lock` writes.
+    // Comparing bytes first spares parsing a large lockfile.
+    if std::fs::read(&path).is_ok_and(|bytes| same_text(&bytes, text.as_bytes())) {
+        return Ok(Status {
+            resolution,
+            text,
+            comparison: Comparison {
+                freshness: Freshness::UpToDate,
+                changes: Vec::new(),
+                edited_by_hand: Vec::new(),
+                unreadable: None,
+            },
+        });
+    }
+    let existing = read(&path)?;
     let comparison = compare(&existing, &resolution.lockfile, &text, history)?;
     Ok(Status {
         resolution,

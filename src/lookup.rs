@@ -47,7 +47,7 @@ pub fn bytes(ctx: &Context, registry: &Registry, r: &PromptRef) -> Result<(Vec<u
                     what: String|
      -> Result<(Vec<u8>, Origin)> {
         let repo = ctx.repo(registry)?;
-        let history = ctx.history(registry, &repo)?;
+        let history = ctx.history_of(registry, &repo, name)?;
         let Some(prompt_history) = history.get(name) else {
             return Err(fail(format!(
                 "{name} has no released version on the mainline ({})",

@@ -26,8 +26,13 @@ fn main() -> ExitCode {
         git_ref: cli.git_ref.clone(),
         allow_shallow: cli.allow_shallow,
         no_cache: cli.no_cache,
+        ..Context::default()
     };
-    match promptreg::commands::run(&cli.command, &ctx) {
+    let result = promptreg::commands::run(&cli.command, &ctx);
+    // The process ends here: freeing the history (hundreds of thousands of
+    // small strings on a large registry) would only cost time.
+    std::mem::forget(ctx);
+    match result {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`promptreg list | head`) is not an error.

@@ -330,8 +330,34 @@ pub fn scalar(text: &str) -> String {
     if plain_chars && starts_ok && !reserved && !text.ends_with(' ') {
         text.to_string()
     } else {
-        serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
+        quoted(text)
     }
+}
+
+/// `text` as a double-quoted YAML scalar that reads back as `text`: JSON's
+/// escapes, plus `\uXXXX` for the characters JSON leaves raw but YAML
+/// refuses (DEL, C1 controls, BOM, U+FFFE/U+FFFF) or reads as a line break
+/// and folds into a space (NEL, U+2028, U+2029).
+pub fn quoted(text: &str) -> String {
+    let escape = |c: char| {
+        matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+    };
+    let json = serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"));
+    if !json.contains(escape) {
+        return json;
+    }
+    json.chars()
+        .map(|c| {
+            if escape(c) {
+                format!("\\u{:04x}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -352,6 +378,13 @@ mod scalar_tests {
             " lead",
             "tab\there",
             "üñí",
+            // Found by tests/fuzz.rs: raw in JSON, refused or folded by YAML.
+            "\u{7f}",
+            "a\u{85}b",
+            "\u{9f}",
+            "x\u{2028}y\u{2029}",
+            "\u{feff}",
+            "\u{ffff}",
         ] {
             let doc = format!("k: {}\n", scalar(s));
             let back: std::collections::BTreeMap<String, String> = from_str(&doc).unwrap();

@@ -62,7 +62,7 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
         }
     }
 
-    let history = ctx.history(&registry, &repo)?;
+    let history = ctx.history_of(&registry, &repo, &name)?;
     let released = history
         .get(&name)
         .and_then(|h| h.latest(true))

@@ -59,6 +59,7 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
     )?;
     if !args.no_lock && config_valid {
         lockfile_finding(ctx, &registry, &repo, &history, &mut report)?;
+        gate_findings(&registry, &repo, &history, &head, &mut report)?;
     }
     let errors = report
         .findings
@@ -140,6 +141,15 @@ fn lockfile_finding(
     report: &mut Report,
 ) -> Result<()> {
     let file = repo.repo_path(lockfile::FILE_NAME);
+    let memo = ctx.lock_memo(registry, repo)?;
+    if let (Some(memo), Ok(bytes)) = (
+        &memo,
+        std::fs::read(registry.root.join(lockfile::FILE_NAME)),
+    ) {
+        if memo.fresh(&bytes).is_some() {
+            return Ok(());
+        }
+    }
     let mut stale = |message: String| {
         report.findings.push(CheckFinding {
             prompt: None,
@@ -153,7 +163,12 @@ fn lockfile_finding(
         })
     };
     let comparison = match lockfile::status(registry, history, ctx.mainline_rev(registry)) {
-        Ok(status) => status.comparison,
+        Ok(status) => {
+            if let Some(memo) = &memo {
+                memo.remember(&status.text, &status.resolution.skipped);
+            }
+            status.comparison
+        }
         Err(e) => {
             stale(format!("prompts.lock cannot be resolved: {e:#}"));
             return Ok(());
@@ -185,6 +200,62 @@ fn lockfile_finding(
                 }
             ));
         }
+    }
+    Ok(())
+}
+
+/// `gate-failed`: the lockfile of the new side (working tree, index or
+/// revision) pins, in a gated environment, a version that fails the gate.
+/// A missing or unreadable lockfile has no pins to judge (`lockfile-stale`
+/// says so for the working tree).
+fn gate_findings(
+    registry: &Registry,
+    repo: &Repo,
+    history: &History,
+    head: &Head,
+    report: &mut Report,
+) -> Result<()> {
+    if registry.config.gates.is_empty() {
+        return Ok(());
+    }
+    let bytes = match head {
+        Head::WorkingTree => std::fs::read(registry.root.join(lockfile::FILE_NAME)).ok(),
+        Head::Index => match repo.index_blob(lockfile::FILE_NAME)? {
+            Some(blob) => Some(repo.read_blob(&blob)?),
+            None => None,
+        },
+        Head::Revision(commit) => repo
+            .read_file_at(commit, lockfile::FILE_NAME)?
+            .map(|(_, b)| b),
+    };
+    let Some(bytes) = bytes else { return Ok(()) };
+    let Ok(lock) = lockfile::parse(&bytes) else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let file = repo.repo_path(lockfile::FILE_NAME);
+    for failure in crate::gates::locked_failures(repo, &registry.config, &lock, history)? {
+        let line = crate::yaml::locate(
+            &text,
+            &["environments", &failure.environment, &failure.name],
+        )
+        .map(|l| l.line);
+        report.findings.push(CheckFinding {
+            prompt: Some(failure.name.clone()),
+            file: file.clone(),
+            line,
+            rule: "gate-failed",
+            level: Level::Error,
+            message: format!(
+                "environment `{}` pins {} {}, which fails its gates: {}",
+                failure.environment,
+                failure.name,
+                failure.verdict.version,
+                failure.verdict.summary()
+            ),
+            required: None,
+            actual: None,
+        });
     }
     Ok(())
 }

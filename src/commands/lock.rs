@@ -44,13 +44,32 @@ struct LockReport<'a> {
 pub fn run(args: &LockArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
     let repo = ctx.repo(&registry)?;
+    let path = registry.root.join(lockfile::FILE_NAME);
+    // Warm and unchanged: the memo says the lockfile on disk is what `lock`
+    // would write, without reading history.
+    let memo = ctx.lock_memo(&registry, &repo)?;
+    if let (Some(memo), Ok(bytes)) = (&memo, std::fs::read(&path)) {
+        if let Some(skipped) = memo.fresh(&bytes) {
+            return Ok(report(
+                args,
+                Status::UpToDate,
+                false,
+                &Comparison::up_to_date(),
+                &skipped,
+                0,
+                0,
+            ));
+        }
+    }
     let history = ctx.history(&registry, &repo)?;
     let lockfile::Status {
         resolution,
         text,
         comparison,
     } = lockfile::status(&registry, &history, ctx.mainline_rev(&registry))?;
-    let path = registry.root.join(lockfile::FILE_NAME);
+    if let Some(memo) = &memo {
+        memo.remember(&text, &resolution.skipped);
+    }
 
     let status = match (args.locked, comparison.freshness) {
         (_, Freshness::UpToDate) => Status::UpToDate,
@@ -63,24 +82,48 @@ pub fn run(args: &LockArgs, ctx: &Context) -> Result<Output> {
     if written {
         fsutil::write_atomic(&path, text.as_bytes())?;
     }
+    Ok(report(
+        args,
+        status,
+        written,
+        &comparison,
+        &resolution.skipped,
+        resolution.lockfile.prompts.len(),
+        resolution.lockfile.environments.len(),
+    ))
+}
+
+/// Renders what `lock` found, for people or as JSON.
+fn report(
+    args: &LockArgs,
+    status: Status,
+    written: bool,
+    comparison: &Comparison,
+    skipped: &[Skipped],
+    pinned: usize,
+    envs: usize,
+) -> Output {
     let failed = matches!(status, Status::OutOfDate | Status::Missing);
     let code = u8::from(failed);
     if args.format == Format::Json {
-        return Ok(Output::json(&LockReport {
+        let report = LockReport {
             lockfile: lockfile::FILE_NAME,
             status,
             written,
             changes: &comparison.changes,
             edited_by_hand: &comparison.edited_by_hand,
             unreadable: comparison.unreadable.as_deref(),
-            skipped: &resolution.skipped,
-        })?
-        .with_code(code));
+            skipped,
+        };
+        return match Output::json(&report) {
+            Ok(out) => out.with_code(code),
+            Err(e) => Output::default()
+                .with_stderr(format!("error: {e}\n"))
+                .with_code(2),
+        };
     }
 
-    let mut out = human_changes(&comparison);
-    let pinned = resolution.lockfile.prompts.len();
-    let envs = resolution.lockfile.environments.len();
+    let mut out = human_changes(comparison);
     let lock = lockfile::FILE_NAME;
     match status {
         Status::UpToDate => {
@@ -107,7 +150,7 @@ pub fn run(args: &LockArgs, ctx: &Context) -> Result<Output> {
         Status::OutOfDate | Status::Missing => {}
     }
     let mut err = String::new();
-    for s in &resolution.skipped {
+    for s in skipped {
         let _ = writeln!(
             err,
             "note: environment `{}`: \"*\" leaves out {}: {}",
@@ -135,7 +178,7 @@ pub fn run(args: &LockArgs, ctx: &Context) -> Result<Output> {
         }
         _ => {}
     }
-    Ok(Output::stdout(out).with_stderr(err).with_code(code))
+    Output::stdout(out).with_stderr(err).with_code(code)
 }
 
 /// The changes grouped by environment, then the hand edits.

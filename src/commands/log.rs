@@ -36,7 +36,15 @@ struct PromptLog<'a> {
 pub fn run(args: &LogArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
     let repo = ctx.repo(&registry)?;
-    let history = ctx.history(&registry, &repo)?;
+    let only = args
+        .name
+        .as_deref()
+        .map(crate::commands::parse_name)
+        .transpose()?;
+    let history = match &only {
+        Some(name) => ctx.history_of(&registry, &repo, name)?,
+        None => ctx.history(&registry, &repo)?,
+    };
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let mut entries = entries(
         &history,

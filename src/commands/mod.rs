@@ -1,6 +1,7 @@
 //! One module per subcommand, all of the same shape:
 //! `pub fn run(args: &XArgs, ctx: &Context) -> Result<Output>`.
 
+pub mod blame;
 pub mod bump;
 pub mod check;
 pub mod diff;
@@ -12,8 +13,13 @@ pub mod list;
 pub mod lock;
 pub mod log;
 pub mod new;
+pub mod pick;
+pub mod promote;
 pub mod render;
+pub mod rollback;
 pub mod schema;
+pub mod score;
+pub mod scores;
 pub mod show;
 pub mod status;
 pub mod validate;
@@ -44,6 +50,12 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Output> {
         Command::Check(args) => check::run(args, ctx),
         Command::Hook(args) => hook::run(args, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
+        Command::Promote(args) => promote::run(args, ctx),
+        Command::Rollback(args) => rollback::run(args, ctx),
+        Command::Pick(args) => pick::run(args, ctx),
+        Command::Score(args) => score::run(args, ctx),
+        Command::Scores(args) => scores::run(args, ctx),
+        Command::Blame(args) => blame::run(args, ctx),
     }
 }
 

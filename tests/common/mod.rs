@@ -271,3 +271,33 @@ impl TestRepo {
         run(self.git_command().env("PATH", path).args(args))
     }
 }
+
+impl TestRepo {
+    /// `commit`, authored by `author` (`Name <email>`) instead of the
+    /// repository's identity; returns the commit id.
+    pub fn commit_as(&self, message: &str, name: &str, email: &str) -> String {
+        self.git(&["add", "-A"]);
+        let t = self.clock.fetch_add(60, Ordering::SeqCst);
+        let date = format!("{t} +0000");
+        let out = self
+            .git_command()
+            .args(["commit", "-q", "--allow-empty", "-m", message])
+            .env("GIT_AUTHOR_NAME", name)
+            .env("GIT_AUTHOR_EMAIL", email)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git commit: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// The committer time the next `commit` will get, seconds since the epoch.
+    pub fn next_commit_time(&self) -> u64 {
+        self.clock.load(Ordering::SeqCst)
+    }
+}
