@@ -472,27 +472,11 @@ impl Repo {
         let signature = self.inner.signature().map_err(|_| {
             fail("Git has no identity configured").hint("git config --global user.name \"Your Name\" && git config --global user.email you@example.com")
         })?;
-        let mut index = self.inner.index()?;
-        index.add_path(Path::new(&self.repo_path(path)))?;
-        index.write()?;
-        let tree = self.inner.find_tree(index.write_tree()?)?;
-        let parent = match self.inner.head() {
-            Ok(head) => Some(head.peel_to_commit()?),
-            Err(_) => None,
+        let author = Identity {
+            name: String::from_utf8_lossy(signature.name_bytes()).into_owned(),
+            email: String::from_utf8_lossy(signature.email_bytes()).into_owned(),
         };
-        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        let id = self
-            .inner
-            .commit(
-                Some("HEAD"),
-                &signature,
-                &signature,
-                message,
-                &tree,
-                &parents,
-            )
-            .context("cannot create the commit")?;
-        Ok(id.to_string())
+        self.commit_files(&[path], message, &author)
     }
 
     /// Creates the annotated tag `name` on `commit`; refuses an existing tag.

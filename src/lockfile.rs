@@ -852,6 +852,42 @@ pub struct Comparison {
     pub unreadable: Option<String>,
 }
 
+impl Lockfile {
+    /// What environment `env` pins, or an error listing the environments.
+    pub fn environment(&self, env: &str) -> Result<&BTreeMap<String, Pin>> {
+        self.environments.get(env).ok_or_else(|| {
+            let known: Vec<&str> = self.environments.keys().map(String::as_str).collect();
+            fail(format!("{FILE_NAME} has no environment `{env}`"))
+                .hint(format!(
+                    "environments in {FILE_NAME}: {}; add `{env}` to {} and run `promptreg lock`",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    },
+                    crate::config::FILE_NAME
+                ))
+                .into()
+        })
+    }
+}
+
+/// The lockfile a command cannot do without: missing or unreadable is an
+/// error saying how to fix it; `missing` says what a missing one means.
+pub fn read_required(path: &Path, missing: &str) -> Result<Lockfile> {
+    match read(path)? {
+        Existing::Valid { lockfile, .. } => Ok(lockfile),
+        Existing::Missing => Err(fail(format!("{FILE_NAME} does not exist: {missing}"))
+            .hint("run `promptreg lock` and commit the lockfile")
+            .into()),
+        Existing::Invalid { error, .. } => {
+            Err(fail(format!("{FILE_NAME} cannot be read: {error}"))
+                .hint("run `promptreg lock` to rewrite it; `promptreg verify` checks it")
+                .into())
+        }
+    }
+}
+
 impl Comparison {
     /// The lockfile on disk is byte for byte what `lock` writes.
     pub fn up_to_date() -> Self {
@@ -1093,20 +1129,7 @@ pub struct ExportPlan {
 /// `<name>.prompt.yaml`. Refuses a name that is not a prompt name (its
 /// path could leave the directory), a split pin, and tampered bytes.
 pub fn export_plan(lock: &Lockfile, env: &str, repo: &Repo) -> Result<ExportPlan> {
-    let Some(pins) = lock.environments.get(env) else {
-        let known: Vec<&str> = lock.environments.keys().map(String::as_str).collect();
-        return Err(fail(format!("{FILE_NAME} has no environment `{env}`"))
-            .hint(format!(
-                "environments in {FILE_NAME}: {}; add `{env}` to {} and run `promptreg lock`",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                },
-                crate::config::FILE_NAME
-            ))
-            .into());
-    };
+    let pins = lock.environment(env)?;
     let mut manifest = Manifest {
         environment: env.to_string(),
         lockfile_version: FORMAT_VERSION,

@@ -366,7 +366,7 @@ fn rollback_refuses_when_there_is_no_earlier_version() {
     repo.remove("prompts.lock");
     repo.run(&["rollback", "support/triage", "--env", "production"])
         .code(2)
-        .stderr_has("there is no prompts.lock");
+        .stderr_has("prompts.lock does not exist: nothing is pinned");
 }
 
 // ---------------------------------------------------------------------------
@@ -551,7 +551,7 @@ fn pick_follows_the_documented_algorithm() {
     repo.run(&["pick", "support/triage", "--env", "nowhere", "--key", "k"])
         .code(2)
         .stderr_has("prompts.lock has no environment `nowhere`")
-        .stderr_has("hint: environments: canary, production");
+        .stderr_has("hint: environments in prompts.lock: canary, production");
     repo.run(&["pick", "support/triage", "--env", "canary", "--key", ""])
         .code(2)
         .stderr_has("--key is empty");

@@ -2,7 +2,7 @@ use crate::cli::ExportArgs;
 use crate::context::Context;
 use crate::error::fail;
 use crate::fsutil;
-use crate::lockfile::{self, Existing};
+use crate::lockfile;
 use crate::output::{self, Format, Output};
 use anyhow::Result;
 use std::path::{Component, Path, PathBuf};
@@ -14,22 +14,10 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> Result<Output> {
     check_destination(&out, &shown, args.force, ctx, &registry)?;
 
     let repo = ctx.repo(&registry)?;
-    let lock_name = lockfile::FILE_NAME;
-    let lock = match lockfile::read(&registry.root.join(lock_name))? {
-        Existing::Missing => {
-            return Err(
-                fail(format!("{lock_name} does not exist: nothing to export"))
-                    .hint("run `promptreg lock` and commit the lockfile")
-                    .into(),
-            )
-        }
-        Existing::Invalid { error, .. } => {
-            return Err(fail(format!("{lock_name} cannot be read: {error}"))
-                .hint("run `promptreg lock` to rewrite it; `promptreg verify` checks it")
-                .into())
-        }
-        Existing::Valid { lockfile, .. } => lockfile,
-    };
+    let lock = lockfile::read_required(
+        &registry.root.join(lockfile::FILE_NAME),
+        "nothing to export",
+    )?;
     let plan = lockfile::export_plan(&lock, &args.env, &repo)?;
     fsutil::replace_dir(&out, &plan.files)?;
 

@@ -1,7 +1,7 @@
 use crate::cli::PickArgs;
 use crate::context::Context;
 use crate::error::fail;
-use crate::lockfile::{self, Existing};
+use crate::lockfile;
 use crate::output::{Format, Output};
 use crate::split;
 use anyhow::Result;
@@ -31,30 +31,11 @@ pub fn run(args: &PickArgs, ctx: &Context) -> Result<Output> {
     let name = crate::commands::parse_name(&args.name)?;
     let env = args.env.as_str();
     // The lockfile alone decides: what is deployed is what it pins.
-    let lock = match lockfile::read(&registry.root.join(lockfile::FILE_NAME))? {
-        Existing::Valid { lockfile, .. } => lockfile,
-        Existing::Missing => {
-            return Err(fail(format!("there is no {}", lockfile::FILE_NAME))
-                .hint("run `promptreg lock` to write it")
-                .into())
-        }
-        Existing::Invalid { error, .. } => {
-            return Err(
-                fail(format!("{} cannot be read: {error}", lockfile::FILE_NAME))
-                    .hint("run `promptreg lock` to rewrite it")
-                    .into(),
-            )
-        }
-    };
-    let Some(pins) = lock.environments.get(env) else {
-        let known: Vec<&str> = lock.environments.keys().map(String::as_str).collect();
-        return Err(fail(format!(
-            "{} has no environment `{env}`",
-            lockfile::FILE_NAME
-        ))
-        .hint(format!("environments: {}", known.join(", ")))
-        .into());
-    };
+    let lock = lockfile::read_required(
+        &registry.root.join(lockfile::FILE_NAME),
+        "nothing is pinned",
+    )?;
+    let pins = lock.environment(env)?;
     let Some(pin) = pins.get(name.as_str()) else {
         return Err(fail(format!("environment `{env}` does not pin {name}"))
             .hint(format!(

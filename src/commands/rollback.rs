@@ -8,7 +8,7 @@ use crate::error::fail;
 use crate::gates::{self, GateVerdict};
 use crate::history::short;
 use crate::lock_history::{self, Previous};
-use crate::lockfile::{self, Existing, Pin};
+use crate::lockfile::{self, Pin};
 use crate::output::{Format, Output};
 use crate::scores::ScoreReader;
 use anyhow::Result;
@@ -52,33 +52,11 @@ pub fn run(args: &RollbackArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
     let name = crate::commands::parse_name(&args.name)?;
     let env = args.env.as_str();
-    let lock = match lockfile::read(&registry.root.join(lockfile::FILE_NAME))? {
-        Existing::Valid { lockfile, .. } => lockfile,
-        Existing::Missing => {
-            return Err(fail(format!(
-                "there is no {}: nothing is pinned, so there is nothing to roll back",
-                lockfile::FILE_NAME
-            ))
-            .hint("run `promptreg lock` and commit prompts.lock")
-            .into())
-        }
-        Existing::Invalid { error, .. } => {
-            return Err(
-                fail(format!("{} cannot be read: {error}", lockfile::FILE_NAME))
-                    .hint("run `promptreg lock` to rewrite it")
-                    .into(),
-            )
-        }
-    };
-    let Some(pins) = lock.environments.get(env) else {
-        let known: Vec<&str> = lock.environments.keys().map(String::as_str).collect();
-        return Err(fail(format!(
-            "{} has no environment `{env}`",
-            lockfile::FILE_NAME
-        ))
-        .hint(format!("environments: {}", known.join(", ")))
-        .into());
-    };
+    let lock = lockfile::read_required(
+        &registry.root.join(lockfile::FILE_NAME),
+        "nothing is pinned, so there is nothing to roll back",
+    )?;
+    let pins = lock.environment(env)?;
     let Some(current) = pins.get(name.as_str()) else {
         return Err(fail(format!("environment `{env}` does not pin {name}"))
             .hint(format!(
