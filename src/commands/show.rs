@@ -36,7 +36,7 @@ pub fn run(args: &ShowArgs, ctx: &Context) -> Result<Output> {
         }),
         ShowFormat::Human => Ok(Output::stdout(human(
             &name,
-            &path,
+            &format!("{path}, {}", loaded.origin.describe()),
             &prompt,
             Paint { enabled: ctx.color },
         ))),
