@@ -123,7 +123,7 @@ pub fn health(path: &Path, key: &Key) -> Health {
     let Ok(bytes) = std::fs::read(path) else {
         return Health::Missing;
     };
-    let Some(Ok((header, rest))) = unseal(&bytes).map(postcard::take_from_bytes::<Header>) else {
+    let Some(Ok((header, _))) = unseal(&bytes).map(postcard::take_from_bytes::<Header>) else {
         return Health::Damaged;
     };
     if header.format != FORMAT
@@ -132,11 +132,11 @@ pub fn health(path: &Path, key: &Key) -> Health {
     {
         return Health::Outdated;
     }
-    match postcard::from_bytes::<WalkState>(rest) {
-        Ok(state) => Health::Valid {
+    match load(path, key, None) {
+        Some(state) => Health::Valid {
             head: state.head().map(str::to_string),
         },
-        Err(_) => Health::Damaged,
+        None => Health::Damaged,
     }
 }
 

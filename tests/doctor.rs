@@ -1,0 +1,119 @@
+//! `promptreg doctor`: each check, and the fix it names.
+
+mod common;
+use common::*;
+
+fn checks(repo: &TestRepo, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = vec!["doctor", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = repo.run(&all);
+    (out.code, out.json())
+}
+
+fn status_of(report: &serde_json::Value, check: &str) -> String {
+    report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == check)
+        .unwrap_or_else(|| panic!("no check `{check}` in {report}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn healthy() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.prompt("a", &text_prompt("1.0.0", &["1.0.0"], "A"));
+    repo.commit("c1");
+    repo.run(&["lock"]).ok();
+    repo.run(&["doctor", "--fix"]);
+    repo.commit("lock");
+    repo
+}
+
+#[test]
+fn a_healthy_registry_passes_every_check() {
+    let repo = healthy();
+    let (code, report) = checks(&repo, &[]);
+    assert_eq!(code, 0, "{report}");
+    for check in [
+        "config",
+        "git identity",
+        "prompt files",
+        "editor schemas",
+        "git repository",
+        "history depth",
+        "history cache",
+        "history",
+        "lockfile",
+    ] {
+        assert_eq!(status_of(&report, check), "ok", "{check}: {report}");
+    }
+    repo.run(&["doctor"])
+        .ok()
+        .stdout_has("lockfile")
+        .stdout_has("prompts.lock is up to date");
+}
+
+#[test]
+fn problems_are_named_with_their_fix() {
+    let repo = healthy();
+    // A stale lockfile and an invalid prompt are problems: exit 1.
+    repo.prompt("b", &text_prompt("1.0.0", &["1.0.0"], "B"));
+    repo.commit("release b");
+    repo.prompt("broken", "version: [\n");
+    let (code, report) = checks(&repo, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(status_of(&report, "lockfile"), "problem");
+    assert_eq!(status_of(&report, "prompt files"), "problem");
+    let text = report.to_string();
+    assert!(
+        text.contains("promptreg lock") && text.contains("promptreg validate"),
+        "{text}"
+    );
+}
+
+#[test]
+fn warnings_do_not_fail() {
+    let repo = healthy();
+    // No Git identity, a damaged cache, missing editor schemas: warnings.
+    repo.git(&["config", "--unset", "user.name"]);
+    std::fs::remove_dir_all(repo.file(".promptreg")).unwrap();
+    repo.run(&["log"]).ok();
+    for entry in std::fs::read_dir(repo.file(".git/promptreg")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "bin") {
+            std::fs::write(path, b"garbage").unwrap();
+        }
+    }
+    let (code, report) = checks(&repo, &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(status_of(&report, "git identity"), "warning");
+    assert_eq!(status_of(&report, "history cache"), "warning");
+    assert_eq!(status_of(&report, "editor schemas"), "warning");
+    // --fix writes the schemas.
+    let (_, report) = checks(&repo, &["--fix"]);
+    assert_eq!(status_of(&report, "editor schemas"), "ok");
+    assert!(repo.file(".promptreg/schemas/prompt.schema.json").exists());
+}
+
+#[test]
+fn a_shallow_clone_is_a_problem() {
+    let origin = healthy();
+    origin.prompt("a", &text_prompt("1.1.0", &["1.1.0", "1.0.0"], "A2"));
+    origin.commit("c2");
+    let clone = TestRepo::empty();
+    let url = format!("file://{}", origin.path().display());
+    let ok = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url, "."])
+        .current_dir(clone.path())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let (code, report) = checks(&clone, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(status_of(&report, "history depth"), "problem");
+    assert!(report.to_string().contains("git fetch --unshallow"));
+}
