@@ -21,6 +21,10 @@ Exit codes:
   promptreg list                       the prompts and their versions
   promptreg render support/triage --var ticket='Printer on fire'
   promptreg validate                   check every prompt file
+  promptreg bump support/triage auto -m \"Add a tone\" --commit
+  promptreg log support/triage         who released what, when and why
+  promptreg lock                       pin each environment in prompts.lock
+  promptreg check --base origin/main   the CI gate
 
 {EXIT_CODES}")
 )]
