@@ -100,6 +100,28 @@ pub struct Repo {
     prefix: String,
 }
 
+/// A regular file (a symbolic link is never a prompt).
+fn is_regular_file(entry: &git2::TreeEntry<'_>) -> bool {
+    entry.kind() == Some(git2::ObjectType::Blob) && matches!(entry.filemode(), 0o100644 | 0o100755)
+}
+
+/// Git's order of tree entries: by name, a tree's name compared as if it
+/// ended with `/`. Equal only for the same name and the same kind of entry.
+fn git_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
+    fn key<'a>(e: &'a git2::TreeEntry<'_>) -> impl Iterator<Item = u8> + 'a {
+        let terminator = if e.kind() == Some(git2::ObjectType::Tree) {
+            b'/'
+        } else {
+            0
+        };
+        e.name_bytes()
+            .iter()
+            .copied()
+            .chain(std::iter::once(terminator))
+    }
+    key(a).cmp(key(b))
+}
+
 /// The error for an object the repository should have and does not.
 fn missing_object(kind: &str, id: &str, e: git2::Error) -> anyhow::Error {
     fail(format!("cannot read {kind} {id}: the repository is missing objects or is damaged"))
@@ -308,64 +330,84 @@ impl Repo {
         suffix: &str,
         out: &mut Vec<FileChange>,
     ) -> Result<()> {
-        let kind = |e: &git2::TreeEntry<'_>| match (e.kind(), e.filemode()) {
-            (Some(git2::ObjectType::Tree), _) => Some(true),
-            // Regular files only: a symbolic link is never a prompt.
-            (Some(git2::ObjectType::Blob), 0o100644 | 0o100755) => Some(false),
-            _ => None,
-        };
-        if let Some(new) = new {
-            for entry in new.iter() {
-                let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
-                    continue;
-                };
-                let Some(is_tree) = kind(&entry) else {
-                    continue;
-                };
-                let before = old
-                    .and_then(|t| t.get_name(name))
-                    .filter(|o| kind(o) == Some(is_tree));
-                if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
-                    continue;
+        // Both trees are sorted the way Git sorts entries, so one merge pass
+        // pairs them: no lookup by name (each would allocate and search).
+        let old: Vec<git2::TreeEntry<'_>> = old.map(|t| t.iter().collect()).unwrap_or_default();
+        let new: Vec<git2::TreeEntry<'_>> = new.map(|t| t.iter().collect()).unwrap_or_default();
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            let order = match (old.get(i), new.get(j)) {
+                (Some(x), Some(y)) => git_order(x, y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                _ => std::cmp::Ordering::Greater,
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    let x = &old[i];
+                    i += 1;
+                    if let Ok(name) = std::str::from_utf8(x.name_bytes()) {
+                        self.removed(x, &format!("{prefix}{name}"), suffix, out)?;
+                    }
                 }
-                let path = format!("{prefix}{name}");
-                if is_tree {
-                    let new_sub = self.inner.find_tree(entry.id())?;
-                    let old_sub = before
-                        .as_ref()
-                        .map(|b| self.inner.find_tree(b.id()))
-                        .transpose()?;
-                    self.diff_trees(
-                        old_sub.as_ref(),
-                        Some(&new_sub),
-                        &format!("{path}/"),
-                        suffix,
-                        out,
-                    )?;
-                } else if name.ends_with(suffix) {
-                    out.push(FileChange {
-                        path,
-                        blob: Some(entry.id().to_string()),
-                    });
+                std::cmp::Ordering::Greater => {
+                    let y = &new[j];
+                    j += 1;
+                    self.changed(None, y, prefix, suffix, out)?;
                 }
-                // The same name with another kind (file became directory):
-                // what was there before is gone.
-                if before.is_none() {
-                    if let Some(o) = old.and_then(|t| t.get_name(name)) {
-                        self.removed(&o, &format!("{prefix}{name}"), suffix, out)?;
+                std::cmp::Ordering::Equal => {
+                    let (x, y) = (&old[i], &new[j]);
+                    i += 1;
+                    j += 1;
+                    if x.id() != y.id() || x.filemode() != y.filemode() {
+                        self.changed(Some(x), y, prefix, suffix, out)?;
                     }
                 }
             }
         }
-        if let Some(old) = old {
-            for entry in old.iter() {
-                let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
-                    continue;
-                };
-                if new.and_then(|t| t.get_name(name)).is_none() {
-                    self.removed(&entry, &format!("{prefix}{name}"), suffix, out)?;
-                }
-            }
+        Ok(())
+    }
+
+    /// Records what changed at one name: `new` added (no `old`) or replacing
+    /// `old` of the same kind (both trees, or both files).
+    fn changed(
+        &self,
+        old: Option<&git2::TreeEntry<'_>>,
+        new: &git2::TreeEntry<'_>,
+        prefix: &str,
+        suffix: &str,
+        out: &mut Vec<FileChange>,
+    ) -> Result<()> {
+        let Ok(name) = std::str::from_utf8(new.name_bytes()) else {
+            return Ok(());
+        };
+        let path = format!("{prefix}{name}");
+        let find = |id: git2::Oid| {
+            self.inner
+                .find_tree(id)
+                .map_err(|e| missing_object("tree", &id.to_string(), e))
+        };
+        if new.kind() == Some(git2::ObjectType::Tree) {
+            let new_sub = find(new.id())?;
+            let old_sub = old.map(|o| find(o.id())).transpose()?;
+            return self.diff_trees(
+                old_sub.as_ref(),
+                Some(&new_sub),
+                &format!("{path}/"),
+                suffix,
+                out,
+            );
+        }
+        if !name.ends_with(suffix) {
+            return Ok(());
+        }
+        if is_regular_file(new) {
+            out.push(FileChange {
+                path,
+                blob: Some(new.id().to_string()),
+            });
+        } else if old.is_some_and(is_regular_file) {
+            // A prompt file became a link: as far as prompts go, it is gone.
+            out.push(FileChange { path, blob: None });
         }
         Ok(())
     }
