@@ -16,10 +16,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .prefix(".promptreg-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+        .map_err(|e| {
+            unwritable(
+                format!("cannot create a temporary file in {}", dir.display()),
+                e,
+            )
+        })?;
     temp.write_all(bytes)
         .and_then(|_| temp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .map_err(|e| unwritable(format!("cannot write {}", path.display()), e))?;
     // Test hook: the tests set PROMPTREG_FAIL_BEFORE_RENAME=1 to simulate a
     // run interrupted after the write and before the rename, and check that
     // the old file is intact and the temporary file is gone (dropping
@@ -31,9 +36,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         );
     }
     temp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
+        .map_err(|e| unwritable(format!("cannot replace {}", path.display()), e.error))?;
     Ok(())
+}
+
+/// A write that failed, with the usual causes as the hint. The old file, if
+/// any, is untouched: nothing was renamed over it.
+fn unwritable(message: String, cause: std::io::Error) -> anyhow::Error {
+    crate::error::fail(format!("{message}; nothing was changed"))
+        .hint("check that the directory is writable: permissions, a read-only file system, an immutable file (chattr -i), a full disk")
+        .caused_by(cause)
+        .into()
 }
 
 /// Creates `path` with `bytes`, refusing when it already exists.
