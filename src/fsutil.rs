@@ -12,16 +12,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(".promptreg-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| {
-            unwritable(
-                format!("cannot create a temporary file in {}", dir.display()),
-                e,
-            )
-        })?;
+    let mut temp = file_builder().tempfile_in(dir).map_err(|e| {
+        unwritable(
+            format!("cannot create a temporary file in {}", dir.display()),
+            e,
+        )
+    })?;
+    // Replacing a file keeps its permissions exactly.
+    if let Ok(meta) = std::fs::metadata(path) {
+        temp.as_file()
+            .set_permissions(meta.permissions())
+            .map_err(|e| unwritable(format!("cannot write {}", path.display()), e))?;
+    }
     temp.write_all(bytes)
         .and_then(|_| temp.as_file().sync_all())
         .map_err(|e| unwritable(format!("cannot write {}", path.display()), e))?;
@@ -40,6 +42,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A temporary file that becomes `path`: private files are for secrets,
+/// and a prompt or a lockfile is not one, so a new file gets the usual
+/// 0666 less the umask (tempfile's default is 0600).
+fn file_builder() -> tempfile::Builder<'static, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".promptreg-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder
+}
+
 /// A write that failed, with the usual causes as the hint. The old file, if
 /// any, is untouched: nothing was renamed over it.
 fn unwritable(message: String, cause: std::io::Error) -> anyhow::Error {
@@ -54,9 +70,7 @@ pub fn create_new(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let mut temp = tempfile::Builder::new()
-        .prefix(".promptreg-")
-        .suffix(".tmp")
+    let mut temp = file_builder()
         .tempfile_in(path.parent().unwrap_or(Path::new(".")))
         .with_context(|| format!("cannot create a temporary file next to {}", path.display()))?;
     temp.write_all(bytes)
