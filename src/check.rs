@@ -68,19 +68,31 @@ pub struct Report {
     pub findings: Vec<CheckFinding>,
 }
 
-/// A prompt file on one side: its blob id and bytes.
+/// A prompt file on one side: its blob id, and its bytes when they were
+/// read already (working tree). Blobs are read only for files that differ.
 struct FileState {
     blob: BlobId,
-    bytes: Vec<u8>,
+    bytes: Option<Vec<u8>>,
+}
+
+impl FileState {
+    fn contents(&self, repo: &Repo) -> Result<Vec<u8>> {
+        match &self.bytes {
+            Some(bytes) => Ok(bytes.clone()),
+            None => repo.read_blob(&self.blob),
+        }
+    }
+}
+
+fn unread(files: Vec<(String, BlobId)>) -> BTreeMap<String, FileState> {
+    files
+        .into_iter()
+        .map(|(path, blob)| (path, FileState { blob, bytes: None }))
+        .collect()
 }
 
 fn files_at_commit(repo: &Repo, commit: &str, dir: &str) -> Result<BTreeMap<String, FileState>> {
-    let mut out = BTreeMap::new();
-    for (path, blob) in repo.list_files(commit, dir, SUFFIX)? {
-        let bytes = repo.read_blob(&blob)?;
-        out.insert(path, FileState { blob, bytes });
-    }
-    Ok(out)
+    Ok(unread(repo.list_files(commit, dir, SUFFIX)?))
 }
 
 /// Compares `head` with the base commit and reports every finding.
@@ -113,14 +125,7 @@ pub fn check(
         .collect();
     let head_files = match head {
         Head::Revision(commit) => files_at_commit(repo, commit, dir)?,
-        Head::Index => {
-            let mut out = BTreeMap::new();
-            for (path, blob) in repo.index_files(dir, SUFFIX)? {
-                let bytes = repo.read_blob(&blob)?;
-                out.insert(path, FileState { blob, bytes });
-            }
-            out
-        }
+        Head::Index => unread(repo.index_files(dir, SUFFIX)?),
         Head::WorkingTree => {
             let scan = registry.scan()?;
             for problem in scan.problems {
@@ -142,7 +147,7 @@ pub fn check(
                     name.file_name(),
                     FileState {
                         blob: Repo::hash_blob(&bytes)?,
-                        bytes,
+                        bytes: Some(bytes),
                     },
                 );
             }
@@ -211,7 +216,8 @@ pub fn check(
             }
             continue;
         };
-        let checked = prompt::check(&new.bytes);
+        let checked = prompt::check(&new.contents(repo)?);
+        let old_bytes = old.map(|o| o.contents(repo)).transpose()?;
         for f in checked.findings.iter().filter(|f| f.level == Level::Error) {
             let rule = rule_of(f);
             let message = if rule == "invalid-prompt" {
@@ -228,8 +234,9 @@ pub fn check(
         let released = history.get(&name);
         if let Some(r) = released.and_then(|h| h.exact(&new_prompt.version)) {
             // Same version as the base: that is `version-not-bumped`, said below.
-            let same_as_base =
-                old.is_some_and(|o| parse_version(&o.bytes).as_ref() == Some(&new_prompt.version));
+            let same_as_base = old_bytes
+                .as_deref()
+                .is_some_and(|o| parse_version(o).as_ref() == Some(&new_prompt.version));
             if r.blob != new.blob && !same_as_base {
                 report(
                     "version-already-released",
@@ -243,8 +250,8 @@ pub fn check(
                 );
             }
         }
-        let Some(old) = old else { continue };
-        let Ok(old_prompt) = prompt::parse(&old.bytes) else {
+        let Some(old_bytes) = old_bytes else { continue };
+        let Ok(old_prompt) = prompt::parse(&old_bytes) else {
             continue;
         };
         compare_versions(
