@@ -565,14 +565,7 @@ fn shallow_clone_is_refused_with_the_fix() {
     origin.commit("c1");
     origin.prompt("a", &prompt("1.1.0", &["1.1.0", "1.0.0"], "Two"));
     origin.commit("c2");
-    let clone = TestRepo::empty();
-    let url = format!("file://{}", origin.path().display());
-    let status = std::process::Command::new("git")
-        .args(["clone", "-q", "--depth", "1", &url, "."])
-        .current_dir(clone.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let clone = origin.shallow_clone();
     clone
         .run(&["check", "--format", "github"])
         .code(2)

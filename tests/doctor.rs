@@ -103,15 +103,7 @@ fn a_shallow_clone_is_a_problem() {
     let origin = healthy();
     origin.prompt("a", &text_prompt("1.1.0", &["1.1.0", "1.0.0"], "A2"));
     origin.commit("c2");
-    let clone = TestRepo::empty();
-    let url = format!("file://{}", origin.path().display());
-    let ok = std::process::Command::new("git")
-        .args(["clone", "-q", "--depth", "1", &url, "."])
-        .current_dir(clone.path())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    let clone = origin.shallow_clone();
     let (code, report) = checks(&clone, &[]);
     assert_eq!(code, 1);
     assert_eq!(status_of(&report, "history depth"), "problem");

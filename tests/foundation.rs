@@ -1192,9 +1192,15 @@ fn help_of_every_command_shows_an_example() {
         .ok()
         .stdout_has("Example")
         .stdout_has("Exit codes");
-    for sub in [
-        "init", "new", "list", "show", "render", "validate", "schema",
-    ] {
+    // Every subcommand clap knows, so a new one cannot be forgotten here.
+    use clap::CommandFactory;
+    let command = promptreg::cli::Cli::command();
+    let subs: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    assert!(subs.len() >= 20, "{subs:?}");
+    for sub in subs.iter().map(String::as_str) {
         dir.run(&[sub, "--help"])
             .ok()
             .stdout_has("Example")

@@ -444,14 +444,7 @@ fn shallow_clone_is_refused_with_the_fix() {
     origin.commit("c1");
     v(&origin, "a", "1.1.0", &["1.1.0", "1.0.0"], "Two");
     origin.commit("c2");
-    let clone = TestRepo::empty();
-    let url = format!("file://{}", origin.path().display());
-    let status = std::process::Command::new("git")
-        .args(["clone", "-q", "--depth", "1", &url, "."])
-        .current_dir(clone.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let clone = origin.shallow_clone();
     clone
         .run(&["log", "a"])
         .code(2)
@@ -517,4 +510,35 @@ fn registry_in_a_subdirectory_of_the_repository() {
     repo.run(&["-C", "ml", "render", "a@1.0.0", "--var", "x=1"])
         .ok()
         .stdout_has("Sub 1");
+}
+
+#[test]
+fn the_mainline_is_the_configured_ref() {
+    let repo = TestRepo::new();
+    v(&repo, "a", "1.0.0", &["1.0.0"], "One");
+    repo.commit("c1");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    v(&repo, "a", "1.1.0", &["1.1.0", "1.0.0"], "Two");
+    repo.commit("feature: a 1.1.0");
+    let versions = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["log", "a", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = repo.run(&all);
+        out.ok();
+        out.json()["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["version"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // HEAD (the feature branch) by default; `--ref` and `ref:` pick main.
+    assert_eq!(versions(&[]), ["1.1.0", "1.0.0"]);
+    assert_eq!(versions(&["--ref", "main"]), ["1.0.0"]);
+    repo.write("promptreg.yaml", "prompts_dir: prompts\nref: main\n");
+    assert_eq!(versions(&[]), ["1.0.0"]);
+    assert_eq!(versions(&["--ref", "feature"]), ["1.1.0", "1.0.0"]);
+    repo.run(&["log", "a", "--ref", "nope"])
+        .code(2)
+        .stderr_has("unknown revision `nope`");
 }

@@ -343,3 +343,18 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_prompt_never_released_diffs_as_new() {
+    let repo = TestRepo::new();
+    repo.commit("empty");
+    repo.prompt("fresh", &text_prompt("0.1.0", &["0.1.0"], "Hi"));
+    let out = repo.run(&["diff", "fresh", "--format", "json"]);
+    out.ok();
+    assert_eq!(out.json()[0]["status"], "added");
+    repo.run(&["diff", "fresh"]).ok().stdout_has("new prompt");
+    // A prompt that does not exist at all is an error, not "new".
+    repo.run(&["diff", "nope"])
+        .code(2)
+        .stderr_has("no prompt named `nope`");
+}

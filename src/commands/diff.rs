@@ -78,15 +78,18 @@ fn by_reference(
 ) -> Result<PromptDiff> {
     let new_loaded = lookup::load(ctx, registry, new)?;
     // The last released version of a prompt never released: it is all new.
-    let old_loaded = match lookup::load(ctx, registry, old) {
-        Ok(l) => Some(l),
-        Err(e)
-            if old.selector == Selector::LatestPre
-                && e.to_string().contains("has no released version") =>
-        {
-            None
-        }
-        Err(e) => return Err(e),
+    let never_released = old.selector == Selector::LatestPre && {
+        let repo = ctx.repo(registry)?;
+        let history = ctx.history_of(registry, &repo, &old.name)?;
+        history
+            .get(&old.name)
+            .and_then(|h| h.latest(true))
+            .is_none()
+    };
+    let old_loaded = if never_released {
+        None
+    } else {
+        Some(lookup::load(ctx, registry, old)?)
     };
     let name = if old.name == new.name {
         new.name.to_string()

@@ -150,6 +150,14 @@ impl TestRepo {
         cmd
     }
 
+    /// A `git clone --depth 1` of this repository, as CI checkouts often are.
+    pub fn shallow_clone(&self) -> TestRepo {
+        let clone = TestRepo::empty();
+        let url = format!("file://{}", self.path().display());
+        clone.git(&["clone", "-q", "--depth", "1", &url, "."]);
+        clone
+    }
+
     /// Runs git; panics when it fails; returns trimmed stdout.
     pub fn git(&self, args: &[&str]) -> String {
         let out = self.git_command().args(args).output().unwrap();
