@@ -11,6 +11,8 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 pub struct LogEntry<'a> {
     pub name: &'a PromptName,
+    /// The release's version as text; serialised by `release`.
+    #[serde(skip)]
     pub version: String,
     /// The changelog's date, else the release commit's time.
     pub date: String,

@@ -30,7 +30,12 @@ impl Run {
         self.code(0)
     }
 
+    /// The JSON on stdout; a key given twice in one object fails the test
+    /// (serde_json would keep the last one silently).
     pub fn json(&self) -> serde_json::Value {
+        let mut de = serde_json::Deserializer::from_str(&self.stdout);
+        serde::Deserializer::deserialize_any(&mut de, NoDuplicateKeys)
+            .unwrap_or_else(|e| panic!("not JSON without duplicate keys ({e}):\n{}", self.stdout));
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
     }
@@ -307,5 +312,57 @@ impl TestRepo {
     /// The committer time the next `commit` will get, seconds since the epoch.
     pub fn next_commit_time(&self) -> u64 {
         self.clock.load(Ordering::SeqCst)
+    }
+}
+
+/// Walks a JSON document and fails on an object that repeats a key.
+struct NoDuplicateKeys;
+
+impl<'de> serde::de::DeserializeSeed<'de> for NoDuplicateKeys {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(NoDuplicateKeys)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "key `{key}` appears twice"
+                )));
+            }
+            map.next_value_seed(NoDuplicateKeys)?;
+        }
+        Ok(())
     }
 }
