@@ -75,6 +75,16 @@ pub enum Command {
     Score(ScoreArgs),
     Scores(ScoresArgs),
     Blame(BlameArgs),
+    /// Internal: reads blobs for a history walk in another process.
+    #[command(name = "__read-blobs", hide = true)]
+    ReadBlobs(ReadBlobsArgs),
+}
+
+/// Arguments of the internal blob-reading helper (see `blob_facts`).
+#[derive(Debug, Args)]
+pub struct ReadBlobsArgs {
+    /// The repository's Git directory.
+    pub git_dir: PathBuf,
 }
 
 /// Make a directory a prompt registry (runs `git init` when needed).

@@ -3,6 +3,7 @@
 
 use crate::error::fail;
 use anyhow::{Context as _, Result};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
@@ -108,18 +109,175 @@ fn is_regular_file(entry: &git2::TreeEntry<'_>) -> bool {
 /// Git's order of tree entries: by name, a tree's name compared as if it
 /// ended with `/`. Equal only for the same name and the same kind of entry.
 fn git_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
-    fn key<'a>(e: &'a git2::TreeEntry<'_>) -> impl Iterator<Item = u8> + 'a {
-        let terminator = if e.kind() == Some(git2::ObjectType::Tree) {
+    // Git compares names as if a tree's name ended in '/'. Names hold no '/'
+    // and no NUL, so past a common prefix the next bytes always differ
+    // unless both names end there.
+    let terminator = |e: &git2::TreeEntry<'_>| {
+        if e.kind() == Some(git2::ObjectType::Tree) {
             b'/'
         } else {
             0
-        };
-        e.name_bytes()
-            .iter()
-            .copied()
-            .chain(std::iter::once(terminator))
+        }
+    };
+    let (x, y) = (a.name_bytes(), b.name_bytes());
+    let n = x.len().min(y.len());
+    x[..n].cmp(&y[..n]).then_with(|| {
+        let next_x = x.get(n).copied().unwrap_or_else(|| terminator(a));
+        let next_y = y.get(n).copied().unwrap_or_else(|| terminator(b));
+        next_x.cmp(&next_y)
+    })
+}
+
+/// The trees a first-parent walk loaded for the commit before and for the
+/// current one. A commit's parent is the next commit walked, so each tree
+/// is read once rather than twice.
+#[derive(Default)]
+struct TreeMemo<'r> {
+    previous: HashMap<git2::Oid, git2::Tree<'r>>,
+    current: HashMap<git2::Oid, git2::Tree<'r>>,
+}
+
+impl<'r> TreeMemo<'r> {
+    fn get(&mut self, repo: &'r git2::Repository, id: git2::Oid) -> Result<git2::Tree<'r>> {
+        if let Some(tree) = self.previous.get(&id).or_else(|| self.current.get(&id)) {
+            return Ok(tree.clone());
+        }
+        let tree = repo
+            .find_tree(id)
+            .map_err(|e| missing_object("tree", &id.to_string(), e))?;
+        self.current.insert(id, tree.clone());
+        Ok(tree)
     }
-    key(a).cmp(key(b))
+
+    /// Moves on to the next commit: what was loaded now is the previous
+    /// commit's, and older trees are dropped.
+    fn next_commit(&mut self) {
+        self.previous = std::mem::take(&mut self.current);
+    }
+}
+
+/// One commit's comparison of its prompts tree with its parent's.
+struct TreeWalk<'a> {
+    repo: &'a Repo,
+    suffix: &'a str,
+}
+
+impl<'a> TreeWalk<'a> {
+    /// Lists the prompt files that differ between two trees.
+    fn diff<'r>(
+        &self,
+        trees: &mut TreeMemo<'r>,
+        old: Option<&git2::Tree<'r>>,
+        new: Option<&git2::Tree<'r>>,
+        prefix: &str,
+        out: &mut Vec<FileChange>,
+    ) -> Result<()>
+    where
+        'a: 'r,
+    {
+        // Both trees are sorted the way Git sorts entries, so one merge pass
+        // pairs them: no lookup by name (each would allocate and search).
+        let mut old = old.into_iter().flat_map(|t| t.iter()).peekable();
+        let mut new = new.into_iter().flat_map(|t| t.iter()).peekable();
+        loop {
+            let order = match (old.peek(), new.peek()) {
+                (Some(x), Some(y)) => git_order(x, y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => return Ok(()),
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    let x = old.next().expect("peeked");
+                    if let Ok(name) = std::str::from_utf8(x.name_bytes()) {
+                        self.removed(&x, &format!("{prefix}{name}"), out)?;
+                    }
+                }
+                std::cmp::Ordering::Greater => {
+                    let y = new.next().expect("peeked");
+                    self.changed(trees, None, &y, prefix, out)?;
+                }
+                std::cmp::Ordering::Equal => {
+                    let (x, y) = (old.next().expect("peeked"), new.next().expect("peeked"));
+                    if x.id() != y.id() || x.filemode() != y.filemode() {
+                        self.changed(trees, Some(&x), &y, prefix, out)?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records what changed at one name: `new` added (no `old`) or replacing
+    /// `old` of the same kind (both trees, or both files).
+    fn changed<'r>(
+        &self,
+        trees: &mut TreeMemo<'r>,
+        old: Option<&git2::TreeEntry<'_>>,
+        new: &git2::TreeEntry<'_>,
+        prefix: &str,
+        out: &mut Vec<FileChange>,
+    ) -> Result<()>
+    where
+        'a: 'r,
+    {
+        let Ok(name) = std::str::from_utf8(new.name_bytes()) else {
+            return Ok(());
+        };
+        let path = format!("{prefix}{name}");
+        if new.kind() == Some(git2::ObjectType::Tree) {
+            let new_sub = trees.get(&self.repo.inner, new.id())?;
+            let old_sub = old
+                .map(|o| trees.get(&self.repo.inner, o.id()))
+                .transpose()?;
+            return self.diff(
+                trees,
+                old_sub.as_ref(),
+                Some(&new_sub),
+                &format!("{path}/"),
+                out,
+            );
+        }
+        let suffix = self.suffix;
+        if !name.ends_with(suffix) {
+            return Ok(());
+        }
+        if is_regular_file(new) {
+            out.push(FileChange {
+                path,
+                blob: Some(new.id().to_string()),
+            });
+        } else if old.is_some_and(is_regular_file) {
+            // A prompt file became a link: as far as prompts go, it is gone.
+            out.push(FileChange { path, blob: None });
+        }
+        Ok(())
+    }
+
+    /// Records every prompt file under a removed entry as deleted.
+    fn removed(
+        &self,
+        entry: &git2::TreeEntry<'_>,
+        path: &str,
+        out: &mut Vec<FileChange>,
+    ) -> Result<()> {
+        match entry.kind() {
+            Some(git2::ObjectType::Tree) => {
+                let tree = self.repo.inner.find_tree(entry.id())?;
+                for child in tree.iter() {
+                    let Ok(name) = std::str::from_utf8(child.name_bytes()) else {
+                        continue;
+                    };
+                    self.removed(&child, &format!("{path}/{name}"), out)?;
+                }
+            }
+            Some(git2::ObjectType::Blob) if path.ends_with(self.suffix) => out.push(FileChange {
+                path: path.to_string(),
+                blob: None,
+            }),
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// The error for an object the repository should have and does not.
@@ -143,23 +301,40 @@ fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
     }
 }
 
+/// Settings for reading many objects once each (see PERFORMANCE.md).
+fn tune_libgit2() {
+    // The history walk reads each object once; libgit2's object cache
+    // and hash verification only cost time there.
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+    // Pack files are mapped in windows; libgit2 keeps up to 8 GiB of them
+    // mapped by default, and every page touched stays resident. A lower
+    // limit keeps a full walk of a large repository's pack small in
+    // memory.
+    // SAFETY: a process-wide setting, changed before any repository is
+    // opened and while promptreg runs a single thread.
+    unsafe {
+        let _ = git2::opts::set_mwindow_size(MWINDOW_SIZE);
+        let _ = git2::opts::set_mwindow_mapped_limit(MWINDOW_MAPPED_LIMIT);
+    }
+}
+
 impl Repo {
+    /// Opens a repository by its Git directory, only to read objects (the
+    /// blob-reading helper of a history walk).
+    pub fn open_objects(git_dir: &Path) -> Result<Repo> {
+        tune_libgit2();
+        let inner = git2::Repository::open(git_dir)
+            .with_context(|| format!("cannot open the repository at {}", git_dir.display()))?;
+        Ok(Repo {
+            inner,
+            prefix: String::new(),
+        })
+    }
+
     /// Opens the repository that holds `registry_root`.
     pub fn open(registry_root: &Path) -> Result<Repo> {
-        // The history walk reads each object once; libgit2's object cache
-        // and hash verification only cost time there (see PERFORMANCE.md).
-        git2::opts::strict_hash_verification(false);
-        git2::opts::enable_caching(false);
-        // Pack files are mapped in windows; libgit2 keeps up to 8 GiB of them
-        // mapped by default, and every page touched stays resident. A lower
-        // limit keeps a full walk of a large repository's pack small in
-        // memory at no measurable cost in speed.
-        // SAFETY: a process-wide setting, changed before any repository is
-        // opened and while promptreg runs a single thread.
-        unsafe {
-            let _ = git2::opts::set_mwindow_size(MWINDOW_SIZE);
-            let _ = git2::opts::set_mwindow_mapped_limit(MWINDOW_MAPPED_LIMIT);
-        }
+        tune_libgit2();
         let inner = git2::Repository::discover(registry_root).map_err(|e| {
             anyhow::Error::from(
                 fail(format!("{} is not inside a Git repository", registry_root.display()))
@@ -233,7 +408,7 @@ impl Repo {
     ///
     /// Stops before `stop_at` (a commit already processed, e.g. by a cache)
     /// and says whether it was met; `progress` is told the count of commits
-    /// walked so far.
+    /// walked so far, and `found` each new blob id as soon as it is seen.
     pub fn first_parent_changes(
         &self,
         start: &str,
@@ -241,6 +416,7 @@ impl Repo {
         suffix: &str,
         stop_at: Option<&str>,
         progress: &mut dyn FnMut(usize),
+        found: &mut dyn FnMut(&str),
     ) -> Result<(Vec<MainlineCommit>, bool)> {
         let dir = self.repo_path(dir);
         let dir = dir.trim_end_matches('/');
@@ -248,6 +424,7 @@ impl Repo {
         let mut out = Vec::new();
         let mut commit = self.inner.find_commit(git2::Oid::from_str(start)?)?;
         let mut subtree = self.subtree_id(&commit, dir)?;
+        let mut trees = TreeMemo::default();
         loop {
             if Some(commit.id()) == stop_at {
                 return Ok((out, true));
@@ -274,15 +451,17 @@ impl Repo {
             };
             let mut changes = Vec::new();
             if subtree != parent_subtree {
-                let find = |id: git2::Oid| {
-                    self.inner
-                        .find_tree(id)
-                        .map_err(|e| missing_object("tree", &id.to_string(), e))
-                };
-                let new = subtree.map(find).transpose()?;
-                let old = parent_subtree.map(find).transpose()?;
-                self.diff_trees(old.as_ref(), new.as_ref(), "", suffix, &mut changes)?;
+                let new = subtree.map(|id| trees.get(&self.inner, id)).transpose()?;
+                let old = parent_subtree
+                    .map(|id| trees.get(&self.inner, id))
+                    .transpose()?;
+                let walk = TreeWalk { repo: self, suffix };
+                walk.diff(&mut trees, old.as_ref(), new.as_ref(), "", &mut changes)?;
+                for blob in changes.iter().filter_map(|c| c.blob.as_deref()) {
+                    found(blob);
+                }
             }
+            trees.next_commit();
             out.push(MainlineCommit {
                 commit: commit_info(&commit),
                 changes,
@@ -322,131 +501,19 @@ impl Repo {
         }
     }
 
-    fn diff_trees(
-        &self,
-        old: Option<&git2::Tree<'_>>,
-        new: Option<&git2::Tree<'_>>,
-        prefix: &str,
-        suffix: &str,
-        out: &mut Vec<FileChange>,
-    ) -> Result<()> {
-        // Both trees are sorted the way Git sorts entries, so one merge pass
-        // pairs them: no lookup by name (each would allocate and search).
-        let old: Vec<git2::TreeEntry<'_>> = old.map(|t| t.iter().collect()).unwrap_or_default();
-        let new: Vec<git2::TreeEntry<'_>> = new.map(|t| t.iter().collect()).unwrap_or_default();
-        let (mut i, mut j) = (0, 0);
-        while i < old.len() || j < new.len() {
-            let order = match (old.get(i), new.get(j)) {
-                (Some(x), Some(y)) => git_order(x, y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                _ => std::cmp::Ordering::Greater,
-            };
-            match order {
-                std::cmp::Ordering::Less => {
-                    let x = &old[i];
-                    i += 1;
-                    if let Ok(name) = std::str::from_utf8(x.name_bytes()) {
-                        self.removed(x, &format!("{prefix}{name}"), suffix, out)?;
-                    }
-                }
-                std::cmp::Ordering::Greater => {
-                    let y = &new[j];
-                    j += 1;
-                    self.changed(None, y, prefix, suffix, out)?;
-                }
-                std::cmp::Ordering::Equal => {
-                    let (x, y) = (&old[i], &new[j]);
-                    i += 1;
-                    j += 1;
-                    if x.id() != y.id() || x.filemode() != y.filemode() {
-                        self.changed(Some(x), y, prefix, suffix, out)?;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Records what changed at one name: `new` added (no `old`) or replacing
-    /// `old` of the same kind (both trees, or both files).
-    fn changed(
-        &self,
-        old: Option<&git2::TreeEntry<'_>>,
-        new: &git2::TreeEntry<'_>,
-        prefix: &str,
-        suffix: &str,
-        out: &mut Vec<FileChange>,
-    ) -> Result<()> {
-        let Ok(name) = std::str::from_utf8(new.name_bytes()) else {
-            return Ok(());
-        };
-        let path = format!("{prefix}{name}");
-        let find = |id: git2::Oid| {
-            self.inner
-                .find_tree(id)
-                .map_err(|e| missing_object("tree", &id.to_string(), e))
-        };
-        if new.kind() == Some(git2::ObjectType::Tree) {
-            let new_sub = find(new.id())?;
-            let old_sub = old.map(|o| find(o.id())).transpose()?;
-            return self.diff_trees(
-                old_sub.as_ref(),
-                Some(&new_sub),
-                &format!("{path}/"),
-                suffix,
-                out,
-            );
-        }
-        if !name.ends_with(suffix) {
-            return Ok(());
-        }
-        if is_regular_file(new) {
-            out.push(FileChange {
-                path,
-                blob: Some(new.id().to_string()),
-            });
-        } else if old.is_some_and(is_regular_file) {
-            // A prompt file became a link: as far as prompts go, it is gone.
-            out.push(FileChange { path, blob: None });
-        }
-        Ok(())
-    }
-
-    /// Records every prompt file under a removed entry as deleted.
-    fn removed(
-        &self,
-        entry: &git2::TreeEntry<'_>,
-        path: &str,
-        suffix: &str,
-        out: &mut Vec<FileChange>,
-    ) -> Result<()> {
-        match entry.kind() {
-            Some(git2::ObjectType::Tree) => {
-                let tree = self.inner.find_tree(entry.id())?;
-                for child in tree.iter() {
-                    let Ok(name) = std::str::from_utf8(child.name_bytes()) else {
-                        continue;
-                    };
-                    self.removed(&child, &format!("{path}/{name}"), suffix, out)?;
-                }
-            }
-            Some(git2::ObjectType::Blob) if path.ends_with(suffix) => out.push(FileChange {
-                path: path.to_string(),
-                blob: None,
-            }),
-            _ => {}
-        }
-        Ok(())
-    }
-
     /// The bytes of a blob.
     pub fn read_blob(&self, id: &str) -> Result<Vec<u8>> {
+        self.with_blob(id, <[u8]>::to_vec)
+    }
+
+    /// Calls `f` with the bytes of a blob, without copying them.
+    pub fn with_blob<T>(&self, id: &str, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
         let oid = git2::Oid::from_str(id)?;
         let blob = self
             .inner
             .find_blob(oid)
             .map_err(|e| missing_object("blob", id, e))?;
-        Ok(blob.content().to_vec())
+        Ok(f(blob.content()))
     }
 
     /// The blob id and bytes of `path` (relative to the registry root) at

@@ -1,6 +1,7 @@
 //! Released versions, computed in one pass over the mainline (the first-parent
 //! history of the registry's ref). DESIGN.md section 3.
 
+use crate::blob_facts::BlobFacts;
 use crate::git::{BlobId, CommitId, CommitInfo, Repo};
 use crate::name::{PromptName, SUFFIX};
 use crate::prompt::ChangelogEntry;
@@ -290,16 +291,25 @@ pub fn compute(
         Some(state) => state,
         None => WalkState::default(),
     };
-    let (mainline, met) =
-        repo.first_parent_changes(head, prompts_dir, SUFFIX, state.head.as_deref(), &mut |n| {
-            progress(Progress::Walking(n))
-        })?;
+    // Blobs are read while the walk finds them (see blob_facts).
+    let mut blobs = crate::blob_facts::BlobReader::new(repo);
+    let (mainline, met) = repo.first_parent_changes(
+        head,
+        prompts_dir,
+        SUFFIX,
+        state.head.as_deref(),
+        &mut |n| progress(Progress::Walking(n)),
+        &mut |blob| blobs.want(blob),
+    )?;
+    let facts = blobs.finish(repo, &mut |done, total| {
+        progress(Progress::Reading(done, total))
+    })?;
     if !met && state.head.is_some() {
         // The cached head is not on the mainline any more: history was
         // rewritten. What was just walked is the whole mainline.
         state = WalkState::default();
     }
-    state.apply(repo, prompts_dir, &mainline, progress)?;
+    state.apply(prompts_dir, &mainline, &facts);
     state.head = Some(head.to_string());
     if let Some(path) = cache.path.as_deref() {
         // A cache that cannot be written (read-only repository) only costs
@@ -349,12 +359,25 @@ struct StateCommit {
     summary: String,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-struct StateEntry {
+/// A changelog entry as the cache and the blob reader keep it (plain
+/// strings: the cache's encoding is not self-describing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StateEntry {
     version: String,
     date: String,
     author: String,
     reason: String,
+}
+
+impl From<ChangelogEntry> for StateEntry {
+    fn from(e: ChangelogEntry) -> StateEntry {
+        StateEntry {
+            version: e.version,
+            date: e.date,
+            author: e.author,
+            reason: e.reason,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -375,31 +398,22 @@ impl WalkState {
     /// Applies mainline commits (given newest first) on top of the state.
     fn apply(
         &mut self,
-        repo: &Repo,
         prompts_dir: &str,
         mainline: &[crate::git::MainlineCommit],
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<()> {
+        facts: &HashMap<BlobId, BlobFacts>,
+    ) {
         let dir = prompts_dir.trim_end_matches('/');
         let dir_prefix = if dir.is_empty() || dir == "." {
             String::new()
         } else {
             format!("{dir}/")
         };
-        let total: usize = mainline.iter().map(|c| c.changes.len()).sum();
-        let mut done = 0;
-        // Blobs read in this run: a revert does not decompress twice.
-        let mut versions: HashMap<BlobId, Option<Version>> = HashMap::new();
         // Per prompt: released version text → index in `versions`.
         let mut released_index: HashMap<String, HashMap<String, usize>> = HashMap::new();
         for step in mainline.iter().rev() {
             let position = self.commits;
             self.commits += 1;
             for change in &step.changes {
-                done += 1;
-                if done % 256 == 0 {
-                    progress(Progress::Reading(done, total));
-                }
                 let Some(Ok(name)) = PromptName::from_relative_path(&change.path) else {
                     continue;
                 };
@@ -410,20 +424,14 @@ impl WalkState {
                     continue;
                 };
                 entry.present = true;
-                // Each new blob is decompressed once: its version, and for a
-                // new release its changelog entry and hash, come from the
-                // same bytes.
-                let mut bytes = None;
-                let version = match versions.get(blob) {
-                    Some(v) => v.clone(),
-                    None => {
-                        let b = repo.read_blob(blob)?;
-                        let v = version_of(&b);
-                        versions.insert(blob.clone(), v.clone());
-                        bytes = Some(b);
-                        v
-                    }
+                // Every blob the walk found was read once, for all of this.
+                let Some(blob_facts) = facts.get(blob) else {
+                    continue;
                 };
+                let version = blob_facts
+                    .version
+                    .as_deref()
+                    .and_then(|v| Version::parse(v).ok());
                 let commit = &step.commit;
                 let violation = |kind, version: Option<&Version>, message: String| StateViolation {
                     kind,
@@ -478,10 +486,6 @@ impl WalkState {
                     }
                     Some(_) => {}
                     None => {
-                        let bytes = match bytes {
-                            Some(b) => b,
-                            None => repo.read_blob(blob)?,
-                        };
                         index.insert(version_text.clone(), entry.versions.len());
                         entry.versions.push(StateRelease {
                             version: version_text.clone(),
@@ -493,14 +497,9 @@ impl WalkState {
                                 summary: commit.summary.clone(),
                             },
                             blob: blob.clone(),
-                            sha256: crate::lockfile::sha256_hex(&bytes),
+                            sha256: blob_facts.sha256.clone(),
                             path: format!("{dir_prefix}{}", change.path),
-                            entry: changelog_entry(&bytes, &version).map(|e| StateEntry {
-                                version: e.version,
-                                date: e.date,
-                                author: e.author,
-                                reason: e.reason,
-                            }),
+                            entry: blob_facts.entry.clone(),
                             position,
                         });
                     }
@@ -517,7 +516,6 @@ impl WalkState {
                 self.current.insert(key, (blob.clone(), version_text));
             }
         }
-        Ok(())
     }
 
     /// The public view: versions parsed and sorted, names validated.

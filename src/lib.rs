@@ -3,6 +3,7 @@
 //! Core modules return data and never print; `commands` turn arguments into
 //! calls on them and `output` renders the results.
 
+pub mod blob_facts;
 pub mod bump;
 pub mod check;
 pub mod cli;

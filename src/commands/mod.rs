@@ -56,6 +56,10 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Output> {
         Command::Score(args) => score::run(args, ctx),
         Command::Scores(args) => scores::run(args, ctx),
         Command::Blame(args) => blame::run(args, ctx),
+        Command::ReadBlobs(args) => {
+            crate::blob_facts::serve(&args.git_dir)?;
+            Ok(Output::default())
+        }
     }
 }
 

@@ -151,7 +151,8 @@ impl TestRepo {
             .env_remove("GIT_AUTHOR_NAME")
             .env_remove("GIT_AUTHOR_EMAIL")
             .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE");
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("PROMPTREG_BLOB_HELPER");
         cmd
     }
 
@@ -184,7 +185,8 @@ impl TestRepo {
             .env_remove("GIT_AUTHOR_NAME")
             .env_remove("GIT_AUTHOR_EMAIL")
             .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE");
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("PROMPTREG_BLOB_HELPER");
         cmd
     }
 
