@@ -4,6 +4,10 @@
   bench_repo.py ensure SIZE DIR
       Make sure DIR/repo is the synthetic registry of SIZE, generated with the
       current GENERATOR_VERSION; generate it (with `git fast-import`) otherwise.
+      SIZE is tiny, small or large (prompts in team sub-directories,
+      prompts/teamNN/prompt-NNNN.prompt.yaml), or the same with -flat appended
+      (tiny-flat, small-flat, large-flat: the same prompts, history and content,
+      with every prompt file directly in prompts/, prompts/prompt-NNNN.prompt.yaml).
       DIR/manifest.json records the stamp and what was generated.
   bench_repo.py run SIZE DIR BIN [--runs N] [--cap SECONDS]
       Time promptreg (BIN) against the git CLI on DIR/repo and print a table.
@@ -37,6 +41,10 @@ SIZES = {
     "small": (100, 1_000),
     "large": (1_000, 20_000),
 }
+# Prompt layouts: "nested" (prompts/teamNN/prompt-NNNN.prompt.yaml, the plain
+# size names) or "flat" (prompts/prompt-NNNN.prompt.yaml, size names ending in
+# FLAT_SUFFIX). Only the paths and names differ: same seed, same content.
+FLAT_SUFFIX = "-flat"
 SEED = 20260101
 START = 1767225600  # 2026-01-01T00:00:00Z
 CHANGELOG_KEEP = 15
@@ -118,11 +126,25 @@ def iso(ts):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
+def parse_size(size):
+    """Returns (base size, layout) of a size name such as "large" or "large-flat"."""
+    base, layout = size, "nested"
+    if size.endswith(FLAT_SUFFIX):
+        base, layout = size[:-len(FLAT_SUFFIX)], "flat"
+    if base not in SIZES:
+        names = ", ".join(f"{b}, {b}{FLAT_SUFFIX}" for b in SIZES)
+        raise SystemExit(f"bench_repo.py: unknown size '{size}' (one of {names})")
+    return base, layout
+
+
 class Prompt:
-    def __init__(self, r, index, teams):
+    def __init__(self, r, index, teams, layout):
         self.index = index
-        self.team = f"team{index % teams:02d}"
-        self.name = f"{self.team}/prompt-{index:04d}"
+        self.team = f"team{index % teams:02d}"  # also the metadata owner in the flat layout
+        if layout == "flat":
+            self.name = f"prompt-{index:04d}"
+        else:
+            self.name = f"{self.team}/prompt-{index:04d}"
         self.path = f"prompts/{self.name}.prompt.yaml"
         self.chat = r.random() < 0.5
         self.provider = "openai" if r.random() < 0.7 else "anthropic"
@@ -232,7 +254,9 @@ class Prompt:
         self.versions += 1
 
     def render(self):
-        out = ["# yaml-language-server: $schema=../../.promptreg/schemas/prompt.schema.json"]
+        # The schema path is relative to the file: one ../ per directory level of self.path.
+        up = "../" * self.path.count("/")
+        out = [f"# yaml-language-server: $schema={up}.promptreg/schemas/prompt.schema.json"]
         out.append(f"version: {self.version_str()}")
         out.append(f"description: {self.description}")
         out.append("model:")
@@ -268,7 +292,8 @@ class Prompt:
 
 
 def generate(size, repo):
-    n_prompts, n_commits = SIZES[size]
+    base, layout = parse_size(size)
+    n_prompts, n_commits = SIZES[base]
     r = random.Random(SEED)
     teams = max(1, n_prompts // PROMPTS_PER_TEAM)
     os.makedirs(repo)
@@ -299,7 +324,7 @@ def generate(size, repo):
         n_changes = 3 if c == 0 else r.choice([1, 1, 1, 2, 2, 3])
         for _ in range(n_changes):
             if len(prompts) < n_prompts and (not prompts or r.random() < p_new):
-                p = Prompt(r, len(prompts), teams)
+                p = Prompt(r, len(prompts), teams, layout)
                 prompts.append(p)
                 level, reason = "new", r.choice(REASONS["new"])
             else:
@@ -381,11 +406,18 @@ def generate(size, repo):
 
 
 def stamp(size):
-    return {"generator": GENERATOR_VERSION, "size": size, "prompts": SIZES[size][0],
-            "commits": SIZES[size][1], "seed": SEED}
+    base, layout = parse_size(size)
+    result = {"generator": GENERATOR_VERSION, "size": size, "prompts": SIZES[base][0],
+              "commits": SIZES[base][1], "seed": SEED}
+    # Only the flat layout is recorded, so the stamps of the nested repositories
+    # (and thus their cached copies) are the same as before layouts existed.
+    if layout != "nested":
+        result["layout"] = layout
+    return result
 
 
 def ensure(size, directory):
+    base, layout = parse_size(size)
     manifest_path = os.path.join(directory, "manifest.json")
     try:
         with open(manifest_path) as f:
@@ -400,8 +432,9 @@ def ensure(size, directory):
     tmp = directory + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    n_prompts, n_commits = SIZES[size]
-    print(f"Generating the {size} repository ({n_prompts} prompts x {n_commits} commits) with git fast-import ...",
+    n_prompts, n_commits = SIZES[base]
+    print(f"Generating the {size} repository ({n_prompts} prompts x {n_commits} commits, {layout} layout) "
+          f"with git fast-import ...",
           flush=True)
     t0 = time.perf_counter()
     stats = generate(size, os.path.join(tmp, "repo"))
