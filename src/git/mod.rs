@@ -3,9 +3,10 @@
 
 use crate::error::fail;
 use anyhow::{Context as _, Result};
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
+
+mod walk;
 
 /// A person as Git records them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,194 +102,15 @@ pub struct Repo {
     prefix: String,
 }
 
-/// A regular file (a symbolic link is never a prompt).
-fn is_regular_file(entry: &git2::TreeEntry<'_>) -> bool {
-    entry.kind() == Some(git2::ObjectType::Blob) && matches!(entry.filemode(), 0o100644 | 0o100755)
-}
-
-/// Git's order of tree entries: by name, a tree's name compared as if it
-/// ended with `/`. Equal only for the same name and the same kind of entry.
-fn git_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
-    // Git compares names as if a tree's name ended in '/'. Names hold no '/'
-    // and no NUL, so past a common prefix the next bytes always differ
-    // unless both names end there.
-    let terminator = |e: &git2::TreeEntry<'_>| {
-        if e.kind() == Some(git2::ObjectType::Tree) {
-            b'/'
-        } else {
-            0
-        }
-    };
-    let (x, y) = (a.name_bytes(), b.name_bytes());
-    let n = x.len().min(y.len());
-    x[..n].cmp(&y[..n]).then_with(|| {
-        let next_x = x.get(n).copied().unwrap_or_else(|| terminator(a));
-        let next_y = y.get(n).copied().unwrap_or_else(|| terminator(b));
-        next_x.cmp(&next_y)
-    })
-}
-
-/// The trees a first-parent walk loaded for the commit before and for the
-/// current one. A commit's parent is the next commit walked, so each tree
-/// is read once rather than twice.
-#[derive(Default)]
-struct TreeMemo<'r> {
-    previous: HashMap<git2::Oid, git2::Tree<'r>>,
-    current: HashMap<git2::Oid, git2::Tree<'r>>,
-}
-
-impl<'r> TreeMemo<'r> {
-    fn get(&mut self, repo: &'r git2::Repository, id: git2::Oid) -> Result<git2::Tree<'r>> {
-        if let Some(tree) = self.previous.get(&id).or_else(|| self.current.get(&id)) {
-            return Ok(tree.clone());
-        }
-        let tree = repo
-            .find_tree(id)
-            .map_err(|e| missing_object("tree", &id.to_string(), e))?;
-        self.current.insert(id, tree.clone());
-        Ok(tree)
-    }
-
-    /// Moves on to the next commit: what was loaded now is the previous
-    /// commit's, and older trees are dropped.
-    fn next_commit(&mut self) {
-        self.previous = std::mem::take(&mut self.current);
-    }
-}
-
-/// One commit's comparison of its prompts tree with its parent's.
-struct TreeWalk<'a> {
-    repo: &'a Repo,
-    suffix: &'a str,
-}
-
-impl<'a> TreeWalk<'a> {
-    /// Lists the prompt files that differ between two trees.
-    fn diff<'r>(
-        &self,
-        trees: &mut TreeMemo<'r>,
-        old: Option<&git2::Tree<'r>>,
-        new: Option<&git2::Tree<'r>>,
-        prefix: &str,
-        out: &mut Vec<FileChange>,
-    ) -> Result<()>
-    where
-        'a: 'r,
-    {
-        // Both trees are sorted the way Git sorts entries, so one merge pass
-        // pairs them: no lookup by name (each would allocate and search).
-        let mut old = old.into_iter().flat_map(|t| t.iter()).peekable();
-        let mut new = new.into_iter().flat_map(|t| t.iter()).peekable();
-        loop {
-            let order = match (old.peek(), new.peek()) {
-                (Some(x), Some(y)) => git_order(x, y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => return Ok(()),
-            };
-            match order {
-                std::cmp::Ordering::Less => {
-                    let x = old.next().expect("peeked");
-                    if let Ok(name) = std::str::from_utf8(x.name_bytes()) {
-                        self.removed(&x, &format!("{prefix}{name}"), out)?;
-                    }
-                }
-                std::cmp::Ordering::Greater => {
-                    let y = new.next().expect("peeked");
-                    self.changed(trees, None, &y, prefix, out)?;
-                }
-                std::cmp::Ordering::Equal => {
-                    let (x, y) = (old.next().expect("peeked"), new.next().expect("peeked"));
-                    if x.id() != y.id() || x.filemode() != y.filemode() {
-                        self.changed(trees, Some(&x), &y, prefix, out)?;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Records what changed at one name: `new` added (no `old`) or replacing
-    /// `old` of the same kind (both trees, or both files).
-    fn changed<'r>(
-        &self,
-        trees: &mut TreeMemo<'r>,
-        old: Option<&git2::TreeEntry<'_>>,
-        new: &git2::TreeEntry<'_>,
-        prefix: &str,
-        out: &mut Vec<FileChange>,
-    ) -> Result<()>
-    where
-        'a: 'r,
-    {
-        let Ok(name) = std::str::from_utf8(new.name_bytes()) else {
-            return Ok(());
-        };
-        let path = format!("{prefix}{name}");
-        if new.kind() == Some(git2::ObjectType::Tree) {
-            let new_sub = trees.get(&self.repo.inner, new.id())?;
-            let old_sub = old
-                .map(|o| trees.get(&self.repo.inner, o.id()))
-                .transpose()?;
-            return self.diff(
-                trees,
-                old_sub.as_ref(),
-                Some(&new_sub),
-                &format!("{path}/"),
-                out,
-            );
-        }
-        let suffix = self.suffix;
-        if !name.ends_with(suffix) {
-            return Ok(());
-        }
-        if is_regular_file(new) {
-            out.push(FileChange {
-                path,
-                blob: Some(new.id().to_string()),
-            });
-        } else if old.is_some_and(is_regular_file) {
-            // A prompt file became a link: as far as prompts go, it is gone.
-            out.push(FileChange { path, blob: None });
-        }
-        Ok(())
-    }
-
-    /// Records every prompt file under a removed entry as deleted.
-    fn removed(
-        &self,
-        entry: &git2::TreeEntry<'_>,
-        path: &str,
-        out: &mut Vec<FileChange>,
-    ) -> Result<()> {
-        match entry.kind() {
-            Some(git2::ObjectType::Tree) => {
-                let tree = self.repo.inner.find_tree(entry.id())?;
-                for child in tree.iter() {
-                    let Ok(name) = std::str::from_utf8(child.name_bytes()) else {
-                        continue;
-                    };
-                    self.removed(&child, &format!("{path}/{name}"), out)?;
-                }
-            }
-            Some(git2::ObjectType::Blob) if path.ends_with(self.suffix) => out.push(FileChange {
-                path: path.to_string(),
-                blob: None,
-            }),
-            _ => {}
-        }
-        Ok(())
-    }
-}
-
 /// The error for an object the repository should have and does not.
-fn missing_object(kind: &str, id: &str, e: git2::Error) -> anyhow::Error {
+pub(crate) fn missing_object(kind: &str, id: &str, e: git2::Error) -> anyhow::Error {
     fail(format!("cannot read {kind} {id}: the repository is missing objects or is damaged"))
         .hint("run `git fsck` to see what is missing; `git fetch` (or a fresh clone) restores missing objects")
         .caused_by(e)
         .into()
 }
 
-fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
+pub(crate) fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
     let author = commit.author();
     CommitInfo {
         id: commit.id().to_string(),
@@ -401,84 +223,12 @@ impl Repo {
         Ok(commit_info(&commit))
     }
 
-    /// Walks the first-parent history from `start`, newest first, and lists
-    /// for each commit the `*.prompt.yaml` files under `dir` (relative to the
-    /// registry root) that it adds, changes or deletes. Compares tree entry
-    /// ids and descends only into subtrees whose ids differ: no full diffs.
-    ///
-    /// Stops before `stop_at` (a commit already processed, e.g. by a cache)
-    /// and says whether it was met; `progress` is told the count of commits
-    /// walked so far, and `found` each new blob id as soon as it is seen.
-    pub fn first_parent_changes(
-        &self,
-        start: &str,
-        dir: &str,
-        suffix: &str,
-        stop_at: Option<&str>,
-        progress: &mut dyn FnMut(usize),
-        found: &mut dyn FnMut(&str),
-    ) -> Result<(Vec<MainlineCommit>, bool)> {
-        let dir = self.repo_path(dir);
-        let dir = dir.trim_end_matches('/');
-        let stop_at = stop_at.map(git2::Oid::from_str).transpose()?;
-        let mut out = Vec::new();
-        let mut commit = self.inner.find_commit(git2::Oid::from_str(start)?)?;
-        let mut subtree = self.subtree_id(&commit, dir)?;
-        let mut trees = TreeMemo::default();
-        loop {
-            if Some(commit.id()) == stop_at {
-                return Ok((out, true));
-            }
-            if out.len() % 1024 == 0 {
-                progress(out.len());
-            }
-            let parent = match commit.parent_count() {
-                0 => None,
-                _ => Some(commit.parent(0).map_err(|e| {
-                    missing_object(
-                        "commit",
-                        &commit
-                            .parent_id(0)
-                            .map(|i| i.to_string())
-                            .unwrap_or_default(),
-                        e,
-                    )
-                })?),
-            };
-            let parent_subtree = match &parent {
-                Some(p) => self.subtree_id(p, dir)?,
-                None => None,
-            };
-            let mut changes = Vec::new();
-            if subtree != parent_subtree {
-                let new = subtree.map(|id| trees.get(&self.inner, id)).transpose()?;
-                let old = parent_subtree
-                    .map(|id| trees.get(&self.inner, id))
-                    .transpose()?;
-                let walk = TreeWalk { repo: self, suffix };
-                walk.diff(&mut trees, old.as_ref(), new.as_ref(), "", &mut changes)?;
-                for blob in changes.iter().filter_map(|c| c.blob.as_deref()) {
-                    found(blob);
-                }
-            }
-            trees.next_commit();
-            out.push(MainlineCommit {
-                commit: commit_info(&commit),
-                changes,
-            });
-            match parent {
-                Some(p) => {
-                    commit = p;
-                    subtree = parent_subtree;
-                }
-                None => break,
-            }
-        }
-        Ok((out, false))
-    }
-
     /// The id of the tree at `dir` in `commit`, if there is one.
-    fn subtree_id(&self, commit: &git2::Commit<'_>, dir: &str) -> Result<Option<git2::Oid>> {
+    pub(crate) fn subtree_id(
+        &self,
+        commit: &git2::Commit<'_>,
+        dir: &str,
+    ) -> Result<Option<git2::Oid>> {
         let tree = commit
             .tree()
             .map_err(|e| missing_object("tree", &commit.tree_id().to_string(), e))?;
