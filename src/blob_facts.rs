@@ -4,10 +4,11 @@
 //! Decompressing those blobs is most of a cold walk's work, and libgit2
 //! serialises pack reads within one process (PERFORMANCE.md). So on a large
 //! history a second promptreg process (the hidden `__read-blobs` command)
-//! reads blobs from the start of the list while the walk is still finding
-//! them, and this process reads from the end once the walk is done; the two
-//! meet in the middle. Whatever the helper does not deliver, for any reason,
-//! this process reads itself: the helper can only make a walk faster.
+//! reads blobs, newest first, while the walk is still finding them. Once the
+//! walk is done, this process applies the commits oldest first and reads
+//! itself each blob the helper has not delivered yet: the two meet in the
+//! middle, and whatever the helper does not deliver, for any reason, is read
+//! here. The helper can only make a walk faster.
 
 use crate::git::{BlobId, Repo};
 use crate::history::{changelog_entry, version_of, StateEntry};
@@ -16,8 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 /// What one blob says.
@@ -155,64 +155,73 @@ impl BlobReader {
         }
     }
 
-    /// Reads the facts of every wanted blob: `progress` gets (done, total).
-    pub fn finish(
-        mut self,
-        repo: &Repo,
-        progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<HashMap<BlobId, BlobFacts>> {
+    /// The walk is over: the facts of the blobs it found, served from
+    /// what the helper delivers or read here when asked for.
+    pub fn into_facts(mut self) -> Facts {
         self.flush();
-        let total = self.wanted.len();
-        let Some(mut helper) = self.helper.take() else {
-            let mut out = HashMap::with_capacity(total);
-            for (done, id) in self.wanted.into_iter().enumerate() {
-                if done % 256 == 0 {
-                    progress(done, total);
+        if let Some(helper) = &mut self.helper {
+            helper.close_input();
+        }
+        Facts {
+            known: HashMap::with_capacity(self.wanted.len()),
+            total: self.wanted.len(),
+            strict: self.mode == HelperMode::Strict,
+            helper: self.helper.take(),
+        }
+    }
+}
+
+/// The facts of the blobs a walk found.
+pub struct Facts {
+    known: HashMap<BlobId, BlobFacts>,
+    total: usize,
+    strict: bool,
+    helper: Option<Helper>,
+}
+
+impl Facts {
+    /// The facts of a blob the walk found: the helper's, or read now.
+    pub fn get(&mut self, repo: &Repo, id: &str) -> Result<&BlobFacts> {
+        if !self.known.contains_key(id) {
+            self.collect(id);
+        }
+        if !self.known.contains_key(id) {
+            if self.strict {
+                anyhow::bail!(
+                    "the blob-reading helper did not deliver blob {id} \
+                     (PROMPTREG_BLOB_HELPER=strict)"
+                );
+            }
+            let facts = repo.with_blob(id, facts_of)?;
+            self.known.insert(id.to_string(), facts);
+        }
+        Ok(&self.known[id])
+    }
+
+    /// Takes in what the helper has delivered; in strict mode, waits for
+    /// `id` (or the helper's end).
+    fn collect(&mut self, id: &str) {
+        let Some(helper) = &self.helper else {
+            return;
+        };
+        if self.strict {
+            while let Ok((got, facts)) = helper.facts.recv() {
+                let found = got == id;
+                self.known.insert(got, facts);
+                if found {
+                    return;
                 }
-                let facts = repo.with_blob(&id, facts_of)?;
-                out.insert(id, facts);
             }
-            return Ok(out);
-        };
-        helper.close_input();
-        // Read from the end until meeting what the helper has delivered.
-        let mut mine = Vec::new();
-        let mut next = total;
-        while next > helper.delivered() && self.mode != HelperMode::Strict {
-            next -= 1;
-            mine.push(repo.with_blob(&self.wanted[next], facts_of)?);
-            if mine.len() % 256 == 0 {
-                progress(helper.delivered() + mine.len(), total);
-            }
+            return;
         }
-        let theirs = match self.mode {
-            HelperMode::Strict => helper.wait(),
-            _ => helper.stop(),
-        };
-        let mut out = HashMap::with_capacity(total);
-        // Believe the helper only for the blobs it was asked for, in order.
-        let mut covered = 0;
-        for ((id, facts), wanted) in theirs.into_iter().zip(&self.wanted[..next]) {
-            if &id != wanted {
-                break;
-            }
-            out.insert(id, facts);
-            covered += 1;
+        while let Ok((got, facts)) = helper.facts.try_recv() {
+            self.known.insert(got, facts);
         }
-        if self.mode == HelperMode::Strict && covered < next {
-            anyhow::bail!(
-                "the blob-reading helper delivered {covered} of {next} blobs \
-                 (PROMPTREG_BLOB_HELPER=strict)"
-            );
-        }
-        for id in &self.wanted[covered..next] {
-            out.insert(id.clone(), repo.with_blob(id, facts_of)?);
-        }
-        for (facts, id) in mine.into_iter().zip(self.wanted[next..].iter().rev()) {
-            out.insert(id.clone(), facts);
-        }
-        progress(total, total);
-        Ok(out)
+    }
+
+    /// How many blobs have been read, of how many.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.known.len().min(self.total), self.total)
     }
 }
 
@@ -222,8 +231,9 @@ struct Helper {
     child: Child,
     ids: Option<mpsc::Sender<Vec<u8>>>,
     writer: Option<JoinHandle<()>>,
-    reader: Option<JoinHandle<Vec<(BlobId, BlobFacts)>>>,
-    delivered: Arc<AtomicUsize>,
+    reader: Option<JoinHandle<()>>,
+    /// What the helper delivered, in its order.
+    facts: mpsc::Receiver<(BlobId, BlobFacts)>,
 }
 
 impl Helper {
@@ -242,15 +252,14 @@ impl Helper {
         let stdout = child.stdout.take()?;
         let (ids, batches) = mpsc::channel::<Vec<u8>>();
         let writer = std::thread::spawn(move || write_ids(stdin, batches));
-        let delivered = Arc::new(AtomicUsize::new(0));
-        let count = Arc::clone(&delivered);
-        let reader = std::thread::spawn(move || read_facts(stdout, &count));
+        let (delivered, facts) = mpsc::channel();
+        let reader = std::thread::spawn(move || read_facts(stdout, &delivered));
         Some(Helper {
             child,
             ids: Some(ids),
             writer: Some(writer),
             reader: Some(reader),
-            delivered,
+            facts,
         })
     }
 
@@ -266,28 +275,17 @@ impl Helper {
         self.ids = None;
     }
 
-    /// How many blobs the helper has delivered so far, from the start.
-    fn delivered(&self) -> usize {
-        self.delivered.load(Ordering::Acquire)
-    }
-
-    /// Ends the helper now and returns what it delivered.
-    fn stop(&mut self) -> Vec<(BlobId, BlobFacts)> {
-        let _ = self.child.kill();
-        self.wait()
-    }
-
-    /// Waits for the helper to end and returns what it delivered.
-    fn wait(&mut self) -> Vec<(BlobId, BlobFacts)> {
+    /// Ends the helper now.
+    fn stop(&mut self) {
         self.ids = None;
+        let _ = self.child.kill();
         let _ = self.child.wait();
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
-        self.reader
-            .take()
-            .and_then(|r| r.join().ok())
-            .unwrap_or_default()
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
     }
 }
 
@@ -310,32 +308,30 @@ fn write_ids(mut stdin: ChildStdin, batches: mpsc::Receiver<Vec<u8>>) {
     // Dropping stdin closes it: the helper ends after the last id.
 }
 
-/// Reads the helper's frames until it ends or says something unexpected.
-fn read_facts(
-    stdout: std::process::ChildStdout,
-    delivered: &AtomicUsize,
-) -> Vec<(BlobId, BlobFacts)> {
+/// Passes on the helper's frames until it ends or says something
+/// unexpected.
+fn read_facts(stdout: std::process::ChildStdout, delivered: &mpsc::Sender<(BlobId, BlobFacts)>) {
     let mut input = std::io::BufReader::with_capacity(64 * 1024, stdout);
-    let mut out = Vec::new();
     let mut line = String::new();
     if input.read_line(&mut line).is_err() || line != greeting() {
-        return out;
+        return;
     }
     let mut frame = Vec::new();
     loop {
         let mut len = [0u8; 4];
         if input.read_exact(&mut len).is_err() {
-            return out;
+            return;
         }
         frame.resize(u32::from_le_bytes(len) as usize, 0);
         if input.read_exact(&mut frame).is_err() {
-            return out;
+            return;
         }
-        match postcard::from_bytes::<(BlobId, BlobFacts)>(&frame) {
-            Ok(item) => out.push(item),
-            Err(_) => return out,
+        let Ok(item) = postcard::from_bytes::<(BlobId, BlobFacts)>(&frame) else {
+            return;
+        };
+        if delivered.send(item).is_err() {
+            return;
         }
-        delivered.store(out.len(), Ordering::Release);
     }
 }
 

@@ -1,7 +1,7 @@
 //! Released versions, computed in one pass over the mainline (the first-parent
 //! history of the registry's ref). DESIGN.md section 3.
 
-use crate::blob_facts::BlobFacts;
+use crate::blob_facts::Facts;
 use crate::git::{BlobId, CommitId, CommitInfo, Repo};
 use crate::name::{PromptName, SUFFIX};
 use crate::prompt::ChangelogEntry;
@@ -159,9 +159,8 @@ pub fn changelog_entry(bytes: &[u8], version: &Version) -> Option<ChangelogEntry
 }
 
 fn first_entry_fast(text: &str) -> Option<ChangelogEntry> {
-    let mut lines = text
+    let mut lines = after_changelog_key(text)?
         .lines()
-        .skip_while(|l| l.trim_end() != "changelog:")
         .skip(1)
         .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
     let first = lines.next()?;
@@ -191,6 +190,25 @@ fn first_entry_fast(text: &str) -> Option<ChangelogEntry> {
         author: fields.remove("author")?,
         reason: fields.remove("reason")?,
     })
+}
+
+/// The text from the top-level `changelog:` line on (found with a
+/// vectorised search: this runs for every version of every prompt).
+fn after_changelog_key(text: &str) -> Option<&str> {
+    const KEY: &str = "changelog:";
+    let finder = memchr::memmem::Finder::new(KEY);
+    let mut from = 0;
+    while let Some(found) = finder.find(&text.as_bytes()[from..]) {
+        let at = from + found;
+        let line_start = at == 0 || text.as_bytes()[at - 1] == b'\n';
+        let rest = &text[at + KEY.len()..];
+        let line_rest = rest.split('\n').next().unwrap_or_default();
+        if line_start && line_rest.trim_end().is_empty() {
+            return Some(&text[at..]);
+        }
+        from = at + KEY.len();
+    }
+    None
 }
 
 impl PromptHistory {
@@ -301,15 +319,15 @@ pub fn compute(
         &mut |n| progress(Progress::Walking(n)),
         &mut |blob| blobs.want(blob),
     )?;
-    let facts = blobs.finish(repo, &mut |done, total| {
-        progress(Progress::Reading(done, total))
-    })?;
+    let mut facts = blobs.into_facts();
     if !met && state.head.is_some() {
         // The cached head is not on the mainline any more: history was
         // rewritten. What was just walked is the whole mainline.
         state = WalkState::default();
     }
-    state.apply(prompts_dir, &mainline, &facts);
+    state.apply(repo, prompts_dir, &mainline, &mut facts, progress)?;
+    // Ends the helper, if it still runs.
+    drop(facts);
     state.head = Some(head.to_string());
     if let Some(path) = cache.path.as_deref() {
         // A cache that cannot be written (read-only repository) only costs
@@ -398,10 +416,12 @@ impl WalkState {
     /// Applies mainline commits (given newest first) on top of the state.
     fn apply(
         &mut self,
+        repo: &Repo,
         prompts_dir: &str,
         mainline: &[crate::git::MainlineCommit],
-        facts: &HashMap<BlobId, BlobFacts>,
-    ) {
+        facts: &mut Facts,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<()> {
         let dir = prompts_dir.trim_end_matches('/');
         let dir_prefix = if dir.is_empty() || dir == "." {
             String::new()
@@ -410,7 +430,11 @@ impl WalkState {
         };
         // Per prompt: released version text → index in `versions`.
         let mut released_index: HashMap<String, HashMap<String, usize>> = HashMap::new();
-        for step in mainline.iter().rev() {
+        for (n, step) in mainline.iter().rev().enumerate() {
+            if n % 256 == 0 {
+                let (done, total) = facts.progress();
+                progress(Progress::Reading(done, total));
+            }
             let position = self.commits;
             self.commits += 1;
             for change in &step.changes {
@@ -424,10 +448,9 @@ impl WalkState {
                     continue;
                 };
                 entry.present = true;
-                // Every blob the walk found was read once, for all of this.
-                let Some(blob_facts) = facts.get(blob) else {
-                    continue;
-                };
+                // Each blob is read once (here or by the helper), for all
+                // of this.
+                let blob_facts = facts.get(repo, blob)?;
                 let version = blob_facts
                     .version
                     .as_deref()
@@ -516,6 +539,7 @@ impl WalkState {
                 self.current.insert(key, (blob.clone(), version_text));
             }
         }
+        Ok(())
     }
 
     /// The public view: versions parsed and sorted, names validated.

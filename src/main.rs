@@ -34,10 +34,14 @@ fn main() -> ExitCode {
     std::mem::forget(ctx);
     match result {
         Ok(out) => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             // A closed pipe (`promptreg list | head`) is not an error.
             let _ = stdout
                 .write_all(out.stdout.as_bytes())
+                .and_then(|_| match out.stream {
+                    Some(stream) => stream.write_to(&mut stdout),
+                    None => Ok(()),
+                })
                 .and_then(|_| stdout.flush());
             eprint!("{}", out.stderr);
             ExitCode::from(out.code)

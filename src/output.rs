@@ -18,8 +18,29 @@ pub enum Format {
 #[derive(Debug, Default)]
 pub struct Output {
     pub stdout: String,
+    /// Written to stdout after `stdout`, as it is produced: for output that
+    /// grows with the history, which need not be held in memory whole.
+    pub stream: Option<Stream>,
     pub stderr: String,
     pub code: u8,
+}
+
+/// Writes output to a stream.
+type WriteFn = dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>;
+
+/// Output written straight to a stream.
+pub struct Stream(Box<WriteFn>);
+
+impl Stream {
+    pub fn write_to(self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        (self.0)(out)
+    }
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stream")
+    }
 }
 
 impl Output {
@@ -35,6 +56,17 @@ impl Output {
         Ok(Output::stdout(json(value)?))
     }
 
+    /// Output written by `write` straight to stdout, so that it need not be
+    /// held in memory whole (see [`write_json`]).
+    pub fn streamed(
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + 'static,
+    ) -> Self {
+        Output {
+            stream: Some(Stream(Box::new(write))),
+            ..Output::default()
+        }
+    }
+
     pub fn with_code(mut self, code: u8) -> Self {
         self.code = code;
         self
@@ -44,6 +76,12 @@ impl Output {
         self.stderr = text.into();
         self
     }
+}
+
+/// Writes `value` as pretty JSON with a trailing newline, as [`json`] does.
+pub fn write_json<T: Serialize>(out: &mut dyn std::io::Write, value: &T) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    out.write_all(b"\n")
 }
 
 /// Pretty JSON with a trailing newline.

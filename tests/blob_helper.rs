@@ -122,7 +122,7 @@ fn an_object_missing_is_named_whoever_reads_it() {
     }
     with_helper(&repo, "strict", &["log"])
         .code(2)
-        .stderr_has("delivered");
+        .stderr_has("did not deliver");
 }
 
 #[test]

@@ -47,33 +47,18 @@ pub fn run(args: &LogArgs, ctx: &Context) -> Result<Output> {
         Some(name) => ctx.history_of(&registry, &repo, name)?,
         None => ctx.history(&registry, &repo)?,
     };
-    let since = args.since.as_deref().map(parse_since).transpose()?;
-    let mut entries = entries(
-        &history,
-        args.name
-            .as_deref()
-            .map(crate::commands::parse_name)
-            .transpose()?
-            .as_ref(),
-    );
-    if let Some(since) = since {
-        entries.retain(|e| e.release.commit.time >= since);
+    let filter = Filter {
+        since: args.since.as_deref().map(parse_since).transpose()?,
+        author: args.author.as_ref().map(|a| a.to_lowercase()),
+        limit: args.limit,
+    };
+    if only.is_none() && args.format == Format::Json {
+        // Every release of the registry: written as it is serialised.
+        return Ok(Output::streamed(move |out| {
+            output::write_json(out, &filter.select(entries(&history, None)))
+        }));
     }
-    if let Some(author) = &args.author {
-        let needle = author.to_lowercase();
-        entries.retain(|e| {
-            e.author.to_lowercase().contains(&needle)
-                || e.release
-                    .commit
-                    .author
-                    .to_string()
-                    .to_lowercase()
-                    .contains(&needle)
-        });
-    }
-    if let Some(limit) = args.limit {
-        entries.truncate(limit);
-    }
+    let entries = filter.select(entries(&history, only.as_ref()));
     match &args.name {
         Some(name) => {
             let name = crate::commands::parse_name(name)?;
@@ -121,6 +106,37 @@ pub fn run(args: &LogArgs, ctx: &Context) -> Result<Output> {
                 ))
             }
         },
+    }
+}
+
+/// `--since`, `--author` and `--limit`.
+struct Filter {
+    since: Option<i64>,
+    /// Lower case.
+    author: Option<String>,
+    limit: Option<usize>,
+}
+
+impl Filter {
+    fn select<'a>(&self, mut entries: Vec<LogEntry<'a>>) -> Vec<LogEntry<'a>> {
+        if let Some(since) = self.since {
+            entries.retain(|e| e.release.commit.time >= since);
+        }
+        if let Some(needle) = &self.author {
+            entries.retain(|e| {
+                e.author.to_lowercase().contains(needle)
+                    || e.release
+                        .commit
+                        .author
+                        .to_string()
+                        .to_lowercase()
+                        .contains(needle)
+            });
+        }
+        if let Some(limit) = self.limit {
+            entries.truncate(limit);
+        }
+        entries
     }
 }
 
