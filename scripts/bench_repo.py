@@ -480,6 +480,20 @@ class Runner:
             stderr = f.read().decode(errors="replace")
         return ms, usage.ru_maxrss, proc.returncode, stderr, bool(killed)
 
+    def tree_rss(self, argv, before=None):
+        """Runs argv once, untimed, sampling every millisecond the summed RSS
+        of its process and every descendant (promptreg's blob-reading helper):
+        wait4() reports the largest single process only. Returns KiB."""
+        if before:
+            before()
+        proc = subprocess.Popen(argv, cwd=self.repo, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, sum(rss_kib(pid) for pid in descendants(proc.pid)))
+            time.sleep(0.001)
+        return peak
+
     def checked(self, label, argv, ok_codes=(0,)):
         ms, rss, code, stderr, timed_out = self.once(argv)
         if timed_out:
@@ -488,6 +502,32 @@ class Runner:
             first = "\n      ".join(stderr.strip().splitlines()[:6]) or "(no stderr)"
             self.problems.append(f"{label}: `{' '.join(argv)}` exited {code}:\n      {first}")
         return ms, rss, code, timed_out
+
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants(pid):
+    """pid and every process below it (Linux /proc)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return out
 
 
 def clear_cache(repo):
@@ -542,6 +582,8 @@ def run(size, directory, binary, runs, cap):
     print(f"   generated in {manifest['generation_seconds']:.1f} s (generator v{manifest['stamp']['generator']}); "
           f"log NAME uses {name} ({stats['hot_prompt_versions']} versions, the most-changed prompt)")
     print("   repository state: as after `git gc` (git repack -adf, commit-graph without changed-path filters)")
+    print("   peak RSS: largest process = max over the timed runs from wait4(); all processes = promptreg plus its")
+    print("   blob-reading helper, summed, sampled every millisecond in one more untimed run")
     print(f"   cold = {'--no-cache' if has_no_cache else 'rm -rf .git/promptreg/ before each run (no --no-cache yet)'}; "
           f"{runs} runs per workload, promptreg and git alternating; cap {cap:.0f} s per run")
 
@@ -598,10 +640,14 @@ def run(size, directory, binary, runs, cap):
         else:
             ratio = "-"
         mem = f"{rss / 1024:.0f}" if rss else "-"
+        # Sampling can miss a short run's peak: never below the largest process.
+        tree = max(runner.tree_rss(pcmd, before), rss) if not capped else 0
+        tree_mem = f"{tree / 1024:.0f}" if tree else "-"
         exits = ",".join(str(c) for c in sorted(codes)) if codes else "-"
-        rows.append((label, pm, gm, ratio, mem, exits))
+        rows.append((label, pm, gm, ratio, mem, tree_mem, exits))
 
-    header = ("workload", "promptreg median (ms)", "git median (ms)", "ratio", "promptreg peak RSS (MiB)", "exit")
+    header = ("workload", "promptreg median (ms)", "git median (ms)", "ratio",
+              "peak RSS, largest process (MiB)", "peak RSS, all processes (MiB)", "exit")
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     line = lambda row: "| " + " | ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w)
                                          for i, (v, w) in enumerate(zip(row, widths))) + " |"
