@@ -851,3 +851,81 @@ fn pre_commit_framework_manifest_runs_the_staged_check() {
     assert!(hook["name"].as_str().is_some_and(|n| !n.is_empty()));
     assert!(hook["description"].as_str().is_some_and(|d| !d.is_empty()));
 }
+
+// ---------------------------------------------------------------------------
+// The side being checked brings its own promptreg.yaml and prompts.lock.
+
+/// Rules of the findings of `check` with `args`, and its exit code.
+fn rules(repo: &TestRepo, args: &[&str]) -> (i32, Vec<String>) {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = repo.run(&all);
+    let rules = out.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    (out.code, rules)
+}
+
+#[test]
+fn staged_and_head_checks_read_their_own_config() {
+    let repo = TestRepo::new();
+    repo.prompt("a", &prompt("1.0.0", &["1.0.0"], "One"));
+    repo.commit("c1");
+    // An unstaged mistake in promptreg.yaml: the commit being prepared
+    // does not carry it.
+    repo.write("promptreg.yaml", "prompts_dir: prompts\nenvironmnts: {}\n");
+    let (code, found) = rules(&repo, &["--staged", "--no-lock"]);
+    assert_eq!((code, found.clone()), (0, vec![]), "{found:?}");
+    let (code, found) = rules(&repo, &["--head", "HEAD", "--no-lock"]);
+    assert_eq!((code, found.clone()), (0, vec![]), "{found:?}");
+    let (code, found) = rules(&repo, &["--no-lock"]);
+    assert_eq!(code, 1);
+    assert_eq!(found, vec!["invalid-config".to_string()]);
+    // Staged, the mistake is the commit's.
+    repo.git(&["add", "promptreg.yaml"]);
+    let (code, found) = rules(&repo, &["--staged", "--no-lock"]);
+    assert_eq!((code, found), (1, vec!["invalid-config".to_string()]));
+}
+
+#[test]
+fn staged_and_head_checks_judge_their_own_lockfile() {
+    let repo = TestRepo::new();
+    repo.write(
+        "promptreg.yaml",
+        "prompts_dir: prompts\nenvironments:\n  production:\n    \"*\": latest\n",
+    );
+    repo.prompt("a", &prompt("1.0.0", &["1.0.0"], "One"));
+    repo.commit("c1");
+    repo.run(&["lock"]).ok();
+    repo.commit("lock");
+    repo.prompt("a", &prompt("1.1.0", &["1.1.0", "1.0.0"], "One, better"));
+    let released = repo.commit("release 1.1.0 without relocking");
+    // HEAD's lockfile pins 1.0.0 while 1.1.0 is released: stale, at HEAD,
+    // in the index and in the working tree.
+    for args in [&["--staged"][..], &["--head", "HEAD"], &[]] {
+        let (code, found) = rules(&repo, args);
+        assert_eq!(
+            (code, found),
+            (1, vec!["lockfile-stale".to_string()]),
+            "{args:?}"
+        );
+    }
+    // Relocked in the working tree only: the commit would still be stale.
+    repo.run(&["lock"]).ok();
+    let (code, found) = rules(&repo, &[]);
+    assert_eq!((code, found.clone()), (0, vec![]), "{found:?}");
+    for args in [&["--staged"][..], &["--head", released.as_str()]] {
+        let (code, found) = rules(&repo, args);
+        assert_eq!(
+            (code, found),
+            (1, vec!["lockfile-stale".to_string()]),
+            "{args:?}"
+        );
+    }
+    repo.git(&["add", "prompts.lock"]);
+    let (code, found) = rules(&repo, &["--staged"]);
+    assert_eq!((code, found.clone()), (0, vec![]), "{found:?}");
+}

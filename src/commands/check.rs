@@ -25,16 +25,11 @@ struct CheckReport<'a> {
 }
 
 pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
-    // An invalid promptreg.yaml is a finding here, not a reason to stop.
     let root = registry::find_root(&ctx.cwd)?;
-    let (config, config_findings) = match registry::read_config(&root)? {
-        Ok(c) => (c, Vec::new()),
-        Err(f) => (config::Config::default(), f),
-    };
-    let config_valid = config_findings.is_empty();
-    let registry = Registry { root, config };
-    let repo = ctx.repo(&registry)?;
-    let history = ctx.history(&registry, &repo)?;
+    let repo = ctx.repo(&Registry {
+        root: root.clone(),
+        config: config::Config::default(),
+    })?;
     let head = match (&args.head, args.staged) {
         (Some(rev), _) => Head::Revision(repo.resolve_commit(rev)?.ok_or_else(|| {
             fail(format!(
@@ -44,6 +39,25 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
         (None, true) => Head::Index,
         (None, false) => Head::WorkingTree,
     };
+    // The config of the side being checked (the working tree's when that
+    // side has none, as in a registry whose promptreg.yaml is not committed
+    // yet). An invalid one is a finding here, not a reason to stop.
+    let config_bytes = match head_file(&repo, &root, &head, config::FILE_NAME)? {
+        Some(bytes) => bytes,
+        None => registry::read_limited(&root.join(config::FILE_NAME))?,
+    };
+    let (config, config_findings) = match config::check(&config_bytes) {
+        Ok(c) => (c, Vec::new()),
+        Err(f) => (
+            config::Config::default(),
+            f.into_iter()
+                .map(|f| f.in_file(config::FILE_NAME))
+                .collect(),
+        ),
+    };
+    let config_valid = config_findings.is_empty();
+    let registry = Registry { root, config };
+    let history = ctx.history(&registry, &repo)?;
     let head_commit = match &head {
         Head::Revision(c) => Some(c.as_str()),
         _ => None,
@@ -58,7 +72,16 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
         &head,
     )?;
     if !args.no_lock && config_valid {
-        lockfile_finding(ctx, &registry, &repo, &history, &mut report)?;
+        let config_text = String::from_utf8_lossy(&config_bytes);
+        lockfile_finding(
+            ctx,
+            &registry,
+            &config_text,
+            &repo,
+            &history,
+            &head,
+            &mut report,
+        )?;
         gate_findings(&registry, &repo, &history, &head, &mut report)?;
     }
     let errors = report
@@ -102,6 +125,30 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
     Ok(out.with_code(u8::from(failed)))
 }
 
+/// A file at the registry root as the checked side has it: in the working
+/// tree, the index or a commit; `None` when that side has no such file.
+fn head_file(
+    repo: &Repo,
+    root: &std::path::Path,
+    head: &Head,
+    name: &str,
+) -> Result<Option<Vec<u8>>> {
+    Ok(match head {
+        Head::WorkingTree => {
+            let path = root.join(name);
+            match path.try_exists() {
+                Ok(false) => None,
+                _ => Some(registry::read_limited(&path)?),
+            }
+        }
+        Head::Index => match repo.index_blob(name)? {
+            Some(blob) => Some(repo.read_blob(&blob)?),
+            None => None,
+        },
+        Head::Revision(commit) => repo.read_file_at(commit, name)?.map(|(_, b)| b),
+    })
+}
+
 /// `--base`, else the merge base with the mainline ref of `--head` (or of
 /// HEAD when checking the index or the working tree), else that commit.
 fn base_commit(
@@ -133,20 +180,26 @@ fn base_commit(
     }
 }
 
+/// `lockfile-stale`: the lockfile of the side being checked is not what
+/// `promptreg lock` would write from its config.
 fn lockfile_finding(
     ctx: &Context,
     registry: &Registry,
+    config_text: &str,
     repo: &Repo,
     history: &History,
+    head: &Head,
     report: &mut Report,
 ) -> Result<()> {
     let file = repo.repo_path(lockfile::FILE_NAME);
-    let memo = ctx.lock_memo(registry, repo)?;
-    if let (Some(memo), Ok(bytes)) = (
-        &memo,
-        std::fs::read(registry.root.join(lockfile::FILE_NAME)),
-    ) {
-        if memo.fresh(&bytes).is_some() {
+    let existing = head_file(repo, &registry.root, head, lockfile::FILE_NAME)?;
+    // The memo is keyed by the working tree's promptreg.yaml.
+    let memo = match head {
+        Head::WorkingTree => ctx.lock_memo(registry, repo)?,
+        _ => None,
+    };
+    if let (Some(memo), Some(bytes)) = (&memo, &existing) {
+        if memo.fresh(bytes).is_some() {
             return Ok(());
         }
     }
@@ -162,7 +215,14 @@ fn lockfile_finding(
             actual: None,
         })
     };
-    let comparison = match lockfile::status(registry, history, ctx.mainline_rev(registry)) {
+    let status = lockfile::status_of(
+        &registry.config,
+        config_text,
+        existing,
+        history,
+        ctx.mainline_rev(registry),
+    );
+    let comparison = match status {
         Ok(status) => {
             if let Some(memo) = &memo {
                 memo.remember(&status.text, &status.resolution.skipped);
@@ -218,17 +278,9 @@ fn gate_findings(
     if registry.config.gates.is_empty() {
         return Ok(());
     }
-    let bytes = match head {
-        Head::WorkingTree => std::fs::read(registry.root.join(lockfile::FILE_NAME)).ok(),
-        Head::Index => match repo.index_blob(lockfile::FILE_NAME)? {
-            Some(blob) => Some(repo.read_blob(&blob)?),
-            None => None,
-        },
-        Head::Revision(commit) => repo
-            .read_file_at(commit, lockfile::FILE_NAME)?
-            .map(|(_, b)| b),
+    let Some(bytes) = head_file(repo, &registry.root, head, lockfile::FILE_NAME)? else {
+        return Ok(());
     };
-    let Some(bytes) = bytes else { return Ok(()) };
     let Ok(lock) = lockfile::parse(&bytes) else {
         return Ok(());
     };

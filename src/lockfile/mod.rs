@@ -292,12 +292,36 @@ pub fn status(
     let config_text = std::fs::read_to_string(&config_path).map_err(|e| {
         anyhow::Error::from(e).context(format!("cannot read {}", config_path.display()))
     })?;
-    let resolution = resolve(&registry.config, &config_text, history, mainline)?;
-    let text = render(&resolution.lockfile);
     let path = registry.root.join(FILE_NAME);
-    // The common case in CI: the file on disk is exactly what `lock` writes.
+    let existing = match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(anyhow::Error::from(e).context(format!("cannot read {}", path.display())))
+        }
+    };
+    status_of(&registry.config, &config_text, existing, history, mainline)
+}
+
+/// Resolves the environments of a config (`config_text` is its source, for
+/// line numbers) and compares the result with a lockfile's bytes (`None`:
+/// there is no lockfile), wherever both were read from: the working tree,
+/// the index or a commit.
+pub fn status_of(
+    config: &crate::config::Config,
+    config_text: &str,
+    existing: Option<Vec<u8>>,
+    history: &History,
+    mainline: &str,
+) -> Result<Status> {
+    let resolution = resolve(config, config_text, history, mainline)?;
+    let text = render(&resolution.lockfile);
+    // The common case in CI: the file is exactly what `lock` writes.
     // Comparing bytes first spares parsing a large lockfile.
-    if std::fs::read(&path).is_ok_and(|bytes| same_text(&bytes, text.as_bytes())) {
+    if existing
+        .as_deref()
+        .is_some_and(|bytes| same_text(bytes, text.as_bytes()))
+    {
         return Ok(Status {
             resolution,
             text,
@@ -309,7 +333,13 @@ pub fn status(
             },
         });
     }
-    let existing = read(&path)?;
+    let existing = match existing {
+        None => Existing::Missing,
+        Some(bytes) => match parse(&bytes) {
+            Ok(lockfile) => Existing::Valid { bytes, lockfile },
+            Err(error) => Existing::Invalid { bytes, error },
+        },
+    };
     let comparison = compare(&existing, &resolution.lockfile, &text, history)?;
     Ok(Status {
         resolution,
