@@ -141,6 +141,48 @@ fn a_deleted_pack_of_old_commits_is_named_with_a_fsck_hint() {
     );
 }
 
+/// Runs git with `input` on stdin; returns trimmed stdout.
+fn git_with_input(repo: &TestRepo, args: &[&str], input: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("git")
+        .current_dir(repo.path())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn a_damaged_tree_is_named_with_a_fsck_hint() {
+    let repo = registry();
+    // A commit whose prompts/ tree is not a tree: an entry's name never ends.
+    let bad = git_with_input(
+        &repo,
+        &["hash-object", "-t", "tree", "--literally", "-w", "--stdin"],
+        b"100644 triage.prompt.yaml",
+    );
+    let config = repo.git(&["rev-parse", "HEAD:promptreg.yaml"]);
+    let root = git_with_input(
+        &repo,
+        &["mktree", "--missing"],
+        format!("100644 blob {config}\tpromptreg.yaml\n040000 tree {bad}\tprompts\n").as_bytes(),
+    );
+    let commit = repo.git(&["commit-tree", &root, "-p", "HEAD", "-m", "damaged"]);
+    repo.git(&["update-ref", "HEAD", &commit]);
+
+    let out = repo.run(&["log", "--no-cache"]);
+    out.code(2)
+        .stderr_has(&commit)
+        .stderr_has("a tree object is damaged")
+        .stderr_has("hint: run `git fsck`");
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+}
+
 // ---------------------------------------------------------------------------
 // A corrupted history cache.
 

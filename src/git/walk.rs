@@ -8,7 +8,7 @@
 //! of 1,000 prompts in one directory was a third of the walk.
 
 use super::{commit_info, missing_object, FileChange, MainlineCommit, Repo};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -70,7 +70,10 @@ impl Repo {
                 let old = parent_subtree
                     .map(|id| walk.tree(&mut trees, id))
                     .transpose()?;
-                walk.diff(&mut trees, old.as_deref(), new.as_deref(), "", &mut changes)?;
+                walk.diff(&mut trees, old.as_deref(), new.as_deref(), "", &mut changes)
+                    .with_context(|| {
+                        format!("cannot compare the prompts of commit {}", commit.id())
+                    })?;
                 for blob in changes.iter().filter_map(|c| c.blob.as_deref()) {
                     found(blob);
                 }
@@ -134,29 +137,41 @@ fn entries(data: &[u8]) -> impl Iterator<Item = Result<Entry<'_>>> + '_ {
         if rest.is_empty() {
             return None;
         }
-        Some(next_entry(&mut rest))
+        let entry = next_entry(&mut rest);
+        if entry.is_err() {
+            // Nothing after a damaged entry can be read.
+            rest = &[];
+        }
+        Some(entry)
     })
+}
+
+/// The error for a tree object that is not one.
+fn damaged(why: &str) -> anyhow::Error {
+    crate::error::fail(format!("a tree object is damaged: {why}"))
+        .hint("run `git fsck` to see what is damaged; a fresh clone restores the objects")
+        .into()
 }
 
 fn next_entry<'t>(rest: &mut &'t [u8]) -> Result<Entry<'t>> {
     let data: &'t [u8] = rest;
     let Some(space) = memchr::memchr(b' ', data) else {
-        bail!("a tree entry has no mode");
+        return Err(damaged("an entry has no mode"));
     };
     let mut mode = 0u32;
     for &digit in &data[..space] {
         if !(b'0'..=b'7').contains(&digit) || mode > 0o7777777 {
-            bail!("a tree entry has a bad mode");
+            return Err(damaged("an entry has a bad mode"));
         }
         mode = mode * 8 + u32::from(digit - b'0');
     }
     let after = &data[space + 1..];
     let Some(nul) = memchr::memchr(0, after) else {
-        bail!("a tree entry's name does not end");
+        return Err(damaged("an entry's name does not end"));
     };
     let (name, after) = (&after[..nul], &after[nul + 1..]);
     if after.len() < 20 {
-        bail!("a tree entry's id is cut short");
+        return Err(damaged("an entry's id is cut short"));
     }
     *rest = &after[20..];
     Ok(Entry {
@@ -577,6 +592,54 @@ mod tests {
                 Ok(())
             }).unwrap();
             proptest::prop_assert_eq!(fast, differing_slowly(&old, &new));
+        }
+    }
+
+    /// Tree-like bytes: entries with valid or broken modes, names and ids,
+    /// cut anywhere.
+    fn damaged_tree() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let mode = prop_oneof![
+            Just(b"100644".to_vec()),
+            Just(b"40000".to_vec()),
+            Just(b"160000".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..8),
+        ];
+        let entry = (
+            mode,
+            proptest::collection::vec(any::<u8>(), 0..6),
+            proptest::collection::vec(any::<u8>(), 0..22),
+        );
+        (
+            proptest::collection::vec(entry, 0..6),
+            any::<proptest::sample::Index>(),
+        )
+            .prop_map(|(entries, cut)| {
+                let mut out = Vec::new();
+                for (mode, name, id) in entries {
+                    out.extend_from_slice(&mode);
+                    out.push(b' ');
+                    out.extend_from_slice(&name);
+                    out.push(0);
+                    out.extend_from_slice(&id);
+                }
+                let keep = cut.index(out.len() + 1);
+                out.truncate(keep);
+                out
+            })
+    }
+
+    proptest::proptest! {
+        /// Trees come from the repository, which may be damaged or hostile:
+        /// any bytes give entries or an error, never a panic.
+        #[test]
+        fn damaged_trees_are_read_without_panicking(old in damaged_tree(), new in damaged_tree()) {
+            let _ = entries(&old).collect::<Vec<_>>();
+            let _ = differing(&old, &new, |_, _| Ok(()));
+            let mut longer = old.clone();
+            longer.extend_from_slice(&new);
+            let _ = differing(&old, &longer, |_, _| Ok(()));
+            let _ = differing(&longer, &old, |_, _| Ok(()));
         }
     }
 
