@@ -14,6 +14,7 @@ pub mod context;
 pub mod deploy;
 pub mod diff;
 pub mod error;
+pub mod fast_read;
 pub mod finding;
 pub mod fsutil;
 pub mod gates;

@@ -11,8 +11,10 @@
 //! A failing input is shrunk and printed; the run goes on to look for more,
 //! then fails. Every crash found is kept below as a regression test.
 
+use promptreg::blob_facts::facts_of;
 use promptreg::bump::{self, Level};
 use promptreg::finding::Level as FindingLevel;
+use promptreg::history::StateEntry;
 use promptreg::lockfile::{self, LockEntry, Lockfile, Pin, SplitArm, SplitPin};
 use promptreg::prompt::{self, ChangelogEntry, RenderError};
 use promptreg::reference::PromptRef;
@@ -527,6 +529,34 @@ fn fuzz_prompt_file() {
     ];
     fuzz("prompt_file", input, |bytes| {
         assert_prompt_checked(&bytes.0)
+    });
+}
+
+// ---------------------------------------------------------------------------
+// What a history walk reads of every version of every prompt.
+
+#[test]
+fn fuzz_blob_facts() {
+    let input = prop_oneof![
+        3 => hostile(all_prompts()),
+        1 => (
+            prop::sample::select(valid_prompts()),
+            prop::collection::vec(benign(), 0..4)
+        )
+            .prop_map(|(seed, edits)| Bytes(apply_benign(&String::from_utf8_lossy(&seed), &edits))),
+    ];
+    fuzz("blob_facts", input, |bytes| {
+        let facts = facts_of(&bytes.0);
+        prop_assert_eq!(&facts.sha256, &lockfile::sha256_hex(&bytes.0));
+        if let Some(p) = prompt::check(&bytes.0).prompt {
+            accepted();
+            // The walk reads the version and the changelog entry from their
+            // lines; a valid file must give what the full parse gives.
+            prop_assert_eq!(facts.version, Some(p.version.to_string()));
+            let first = p.file.changelog.first().cloned().map(StateEntry::from);
+            prop_assert_eq!(facts.entry, first);
+        }
+        Ok(())
     });
 }
 
