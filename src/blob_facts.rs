@@ -64,6 +64,10 @@ enum HelperMode {
 /// process (about 30 ms of reading).
 const AUTO_THRESHOLD: usize = 1024;
 
+/// The largest frame believed from the helper (a changelog entry is at
+/// most a prompt file, 1 MiB).
+const MAX_FRAME: usize = 2 * 1024 * 1024;
+
 /// Ids go to the helper in batches of this many.
 const BATCH: usize = 256;
 
@@ -163,9 +167,11 @@ impl BlobReader {
             helper.close_input();
         }
         Facts {
-            known: HashMap::with_capacity(self.wanted.len()),
+            known: HashMap::new(),
+            done: 0,
             total: self.wanted.len(),
             strict: self.mode == HelperMode::Strict,
+            taken: HashSet::new(),
             helper: self.helper.take(),
         }
     }
@@ -173,29 +179,40 @@ impl BlobReader {
 
 /// The facts of the blobs a walk found.
 pub struct Facts {
+    /// Delivered by the helper and not taken yet.
     known: HashMap<BlobId, BlobFacts>,
+    /// Blobs taken so far (the first time each).
+    done: usize,
     total: usize,
     strict: bool,
+    /// In strict mode: the blobs taken, which may be read again here.
+    taken: HashSet<BlobId>,
     helper: Option<Helper>,
 }
 
 impl Facts {
-    /// The facts of a blob the walk found: the helper's, or read now.
-    pub fn get(&mut self, repo: &Repo, id: &str) -> Result<&BlobFacts> {
+    /// The facts of a blob the walk found: the helper's, or read now. Each
+    /// is handed over once; a blob asked for again (a revert to earlier
+    /// bytes) is read again.
+    pub fn take(&mut self, repo: &Repo, id: &str) -> Result<BlobFacts> {
         if !self.known.contains_key(id) {
             self.collect(id);
         }
-        if !self.known.contains_key(id) {
+        if let Some(facts) = self.known.remove(id) {
+            self.done += 1;
             if self.strict {
-                anyhow::bail!(
-                    "the blob-reading helper did not deliver blob {id} \
-                     (PROMPTREG_BLOB_HELPER=strict)"
-                );
+                self.taken.insert(id.to_string());
             }
-            let facts = repo.with_blob(id, facts_of)?;
-            self.known.insert(id.to_string(), facts);
+            return Ok(facts);
         }
-        Ok(&self.known[id])
+        if self.strict && !self.taken.contains(id) {
+            anyhow::bail!(
+                "the blob-reading helper did not deliver blob {id} \
+                 (PROMPTREG_BLOB_HELPER=strict)"
+            );
+        }
+        self.done += 1;
+        repo.with_blob(id, facts_of)
     }
 
     /// Takes in what the helper has delivered; in strict mode, waits for
@@ -204,24 +221,31 @@ impl Facts {
         let Some(helper) = &self.helper else {
             return;
         };
-        if self.strict {
-            while let Ok((got, facts)) = helper.facts.recv() {
-                let found = got == id;
-                self.known.insert(got, facts);
-                if found {
-                    return;
-                }
-            }
-            return;
-        }
-        while let Ok((got, facts)) = helper.facts.try_recv() {
+        loop {
+            let frame = if self.strict {
+                helper.facts.recv().ok()
+            } else {
+                helper.facts.try_recv().ok()
+            };
+            let Some(frame) = frame else {
+                return;
+            };
+            let Ok((got, facts)) = postcard::from_bytes::<(BlobId, BlobFacts)>(&frame) else {
+                // Garbage: believe nothing more from this helper.
+                self.helper = None;
+                return;
+            };
+            let found = got == id;
             self.known.insert(got, facts);
+            if found && self.strict {
+                return;
+            }
         }
     }
 
     /// How many blobs have been read, of how many.
     pub fn progress(&self) -> (usize, usize) {
-        (self.known.len().min(self.total), self.total)
+        (self.done.min(self.total), self.total)
     }
 }
 
@@ -232,8 +256,9 @@ struct Helper {
     ids: Option<mpsc::Sender<Vec<u8>>>,
     writer: Option<JoinHandle<()>>,
     reader: Option<JoinHandle<()>>,
-    /// What the helper delivered, in its order.
-    facts: mpsc::Receiver<(BlobId, BlobFacts)>,
+    /// What the helper delivered, in its order, still encoded: decoding
+    /// here keeps the facts in this thread's memory arena.
+    facts: mpsc::Receiver<Vec<u8>>,
 }
 
 impl Helper {
@@ -310,26 +335,24 @@ fn write_ids(mut stdin: ChildStdin, batches: mpsc::Receiver<Vec<u8>>) {
 
 /// Passes on the helper's frames until it ends or says something
 /// unexpected.
-fn read_facts(stdout: std::process::ChildStdout, delivered: &mpsc::Sender<(BlobId, BlobFacts)>) {
+fn read_facts(stdout: std::process::ChildStdout, delivered: &mpsc::Sender<Vec<u8>>) {
     let mut input = std::io::BufReader::with_capacity(64 * 1024, stdout);
     let mut line = String::new();
     if input.read_line(&mut line).is_err() || line != greeting() {
         return;
     }
-    let mut frame = Vec::new();
     loop {
         let mut len = [0u8; 4];
         if input.read_exact(&mut len).is_err() {
             return;
         }
-        frame.resize(u32::from_le_bytes(len) as usize, 0);
-        if input.read_exact(&mut frame).is_err() {
+        // The facts of one blob take a few hundred bytes.
+        let len = u32::from_le_bytes(len) as usize;
+        if len > MAX_FRAME {
             return;
         }
-        let Ok(item) = postcard::from_bytes::<(BlobId, BlobFacts)>(&frame) else {
-            return;
-        };
-        if delivered.send(item).is_err() {
+        let mut frame = vec![0; len];
+        if input.read_exact(&mut frame).is_err() || delivered.send(frame).is_err() {
             return;
         }
     }

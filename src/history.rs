@@ -334,8 +334,8 @@ impl WalkState {
                 };
                 entry.present = true;
                 // Each blob is read once (here or by the helper), for all
-                // of this.
-                let blob_facts = facts.get(repo, blob)?;
+                // of this, and its facts move into the release.
+                let blob_facts = facts.take(repo, blob)?;
                 let version = blob_facts
                     .version
                     .as_deref()
@@ -405,9 +405,9 @@ impl WalkState {
                                 summary: commit.summary.clone(),
                             },
                             blob: blob.clone(),
-                            sha256: blob_facts.sha256.clone(),
+                            sha256: blob_facts.sha256,
                             path: format!("{dir_prefix}{}", change.path),
-                            entry: blob_facts.entry.clone(),
+                            entry: blob_facts.entry,
                             position,
                         });
                     }

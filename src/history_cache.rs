@@ -70,6 +70,8 @@ pub fn load(path: &Path, key: &Key, only: Option<&str>) -> Option<WalkState> {
 
 /// Writes the cache atomically: a temporary file in the same directory,
 /// renamed over the old one, so a concurrent reader sees one or the other.
+/// The file is written as it is encoded, one prompt at a time, rather than
+/// built in memory first.
 pub fn store(path: &Path, key: &Key, state: &WalkState) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
@@ -78,30 +80,77 @@ pub fn store(path: &Path, key: &Key, state: &WalkState) -> anyhow::Result<()> {
         promptreg: env!("CARGO_PKG_VERSION").to_string(),
         key: key.clone(),
     };
-    let encoded: Vec<(&str, Vec<u8>)> = state
-        .prompts
-        .iter()
-        .map(|(name, prompt)| Ok((name.as_str(), postcard::to_stdvec(prompt)?)))
-        .collect::<Result<_, postcard::Error>>()?;
-    let stored = Stored {
-        head: state.head.clone(),
+    let stored = StoredOut {
+        head: &state.head,
         commits: state.commits,
-        violations: state.violations.clone(),
-        current: state.current.clone(),
-        prompts: encoded
-            .iter()
-            .map(|(n, b)| (*n, serde_bytes::Bytes::new(b)))
-            .collect(),
+        violations: &state.violations,
+        current: &state.current,
+        prompts: EncodedPrompts(&state.prompts),
     };
-    let mut bytes = postcard::to_stdvec(&header)?;
-    bytes.extend(postcard::to_stdvec(&stored)?);
-    let bytes = seal(bytes);
     let mut temp = tempfile::Builder::new()
         .prefix(".history-")
         .tempfile_in(dir)?;
-    temp.write_all(&bytes)?;
+    {
+        let mut out = Sealing {
+            inner: std::io::BufWriter::new(temp.as_file_mut()),
+            hasher: std::hash::DefaultHasher::new(),
+        };
+        postcard::to_io(&header, &mut out)?;
+        postcard::to_io(&stored, &mut out)?;
+        let sum = std::hash::Hasher::finish(&out.hasher).to_le_bytes();
+        out.inner.write_all(&sum)?;
+        out.inner.flush()?;
+    }
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// [`Stored`] as written: the same encoding, from borrowed parts.
+#[derive(Serialize)]
+struct StoredOut<'a> {
+    head: &'a Option<String>,
+    commits: usize,
+    violations: &'a Vec<StateViolation>,
+    current: &'a BTreeMap<String, (String, String)>,
+    prompts: EncodedPrompts<'a>,
+}
+
+/// Each prompt's history encoded on its own, as `Stored::prompts` reads it.
+struct EncodedPrompts<'a>(&'a BTreeMap<String, StatePrompt>);
+
+impl Serialize for EncodedPrompts<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq as _};
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (name, prompt) in self.0 {
+            let encoded = postcard::to_stdvec(prompt).map_err(S::Error::custom)?;
+            seq.serialize_element(&(name.as_str(), serde_bytes::Bytes::new(&encoded)))?;
+        }
+        seq.end()
+    }
+}
+
+/// A writer that also hashes what goes through it: the file ends with the
+/// checksum of everything before it. A cache damaged in a way that still
+/// decodes (a flipped byte in a version, a commit id or a count) would
+/// otherwise be believed and give wrong answers. SipHash (std's hasher):
+/// three times faster than SHA-256 on a 12 MB cache, and a build with
+/// another hasher only rebuilds the cache once.
+struct Sealing<W> {
+    inner: W,
+    hasher: std::hash::DefaultHasher,
+}
+
+impl<W: Write> Write for Sealing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        std::hash::Hasher::write(&mut self.hasher, &buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// What a cache file holds, for `doctor`.
@@ -140,18 +189,7 @@ pub fn health(path: &Path, key: &Key) -> Health {
     }
 }
 
-/// Appends a checksum of `bytes`. A cache damaged in a way that still
-/// decodes (a flipped byte in a version, a commit id or a count) would
-/// otherwise be believed and give wrong answers. SipHash (std's hasher):
-/// three times faster than SHA-256 on a 12 MB cache, and a build with
-/// another hasher only rebuilds the cache once.
-fn seal(mut bytes: Vec<u8>) -> Vec<u8> {
-    let sum = checksum(&bytes);
-    bytes.extend_from_slice(&sum);
-    bytes
-}
-
-/// The bytes [`seal`] was given, when the checksum at the end matches.
+/// The bytes before the checksum [`store`] appends, when it matches.
 fn unseal(file: &[u8]) -> Option<&[u8]> {
     let (body, sum) = file.split_at_checked(file.len().checked_sub(8)?)?;
     (checksum(body) == sum).then_some(body)

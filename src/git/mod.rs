@@ -92,8 +92,8 @@ pub struct MainlineCommit {
 /// How much of the pack files libgit2 may keep mapped at once, and in
 /// windows of what size (libgit2's defaults: 8 GiB in 1 GiB windows, so a
 /// whole pack stays mapped and resident).
-const MWINDOW_MAPPED_LIMIT: usize = 32 * 1024 * 1024;
-const MWINDOW_SIZE: usize = 4 * 1024 * 1024;
+const MWINDOW_MAPPED_LIMIT: usize = 16 * 1024 * 1024;
+const MWINDOW_SIZE: usize = 2 * 1024 * 1024;
 
 /// A Git repository holding a registry (possibly in a subdirectory).
 pub struct Repo {
