@@ -181,3 +181,26 @@ fn the_helper_is_not_in_the_help() {
     assert!(!help.stdout.contains("__read-blobs"), "{}", help.stdout);
     assert!(help.stdout.contains("blame"), "the list is there");
 }
+
+#[test]
+fn the_helper_reads_from_a_linked_worktree_and_an_odd_path() {
+    let repo = eventful();
+    let parent = tempfile::tempdir().unwrap();
+    let linked = parent.path().join("a linked work tree é");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "linked",
+        linked.to_str().unwrap(),
+    ]);
+    let alone = with_helper(&repo, "off", &["log", "--format", "json"]);
+    let helped = run(repo
+        .cmd()
+        .current_dir(&linked)
+        .env("PROMPTREG_BLOB_HELPER", "strict")
+        .args(["--no-cache", "log", "--format", "json"]));
+    helped.ok();
+    assert_eq!(alone.stdout, helped.stdout);
+}
