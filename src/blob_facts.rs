@@ -90,8 +90,7 @@ impl HelperMode {
 
 /// Collects the blobs a walk finds, and reads their facts.
 pub struct BlobReader {
-    /// Distinct blobs, in the order found.
-    wanted: Vec<BlobId>,
+    /// Distinct blobs found.
     seen: HashSet<BlobId>,
     mode: HelperMode,
     git_dir: std::path::PathBuf,
@@ -110,7 +109,6 @@ impl BlobReader {
             mode = HelperMode::Off;
         }
         BlobReader {
-            wanted: Vec::new(),
             seen: HashSet::new(),
             mode,
             git_dir: repo.git_dir().to_path_buf(),
@@ -125,7 +123,6 @@ impl BlobReader {
         if !self.seen.insert(id.to_string()) {
             return;
         }
-        self.wanted.push(id.to_string());
         if self.mode == HelperMode::Off {
             return;
         }
@@ -133,7 +130,7 @@ impl BlobReader {
         self.unsent.push(b'\n');
         self.unsent_count += 1;
         let start_now = match self.mode {
-            HelperMode::Auto => self.wanted.len() >= AUTO_THRESHOLD,
+            HelperMode::Auto => self.seen.len() >= AUTO_THRESHOLD,
             _ => true,
         };
         if self.helper.is_none() && start_now {
@@ -169,7 +166,7 @@ impl BlobReader {
         Facts {
             known: HashMap::new(),
             done: 0,
-            total: self.wanted.len(),
+            total: self.seen.len(),
             strict: self.mode == HelperMode::Strict,
             taken: HashSet::new(),
             helper: self.helper.take(),
@@ -373,7 +370,7 @@ pub fn serve(git_dir: &std::path::Path) -> Result<()> {
         let frame = postcard::to_stdvec(&(&id, &facts))?;
         stdout.write_all(&(frame.len() as u32).to_le_bytes())?;
         stdout.write_all(&frame)?;
-        // Deliver often: the caller stops reading where the helper is.
+        // Deliver often: the caller reads itself what is not delivered yet.
         if n % 16 == 15 {
             stdout.flush()?;
         }
