@@ -515,19 +515,23 @@ fn assert_prompt_checked(bytes: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-#[test]
-fn fuzz_prompt_file() {
-    let input = prop_oneof![
+/// Prompt files: hostile mutations of the corpus, and layout edits
+/// (comments, CRLF, BOM, quoting) that keep most files valid, so that what
+/// comes after the parser gets exercised too.
+fn prompt_files() -> impl Strategy<Value = Bytes> {
+    prop_oneof![
         3 => hostile(all_prompts()),
-        // Layout edits (comments, CRLF, BOM, quoting) that keep most files
-        // valid, so that the rules behind the parser get exercised too.
         1 => (
             prop::sample::select(valid_prompts()),
             prop::collection::vec(benign(), 0..4)
         )
             .prop_map(|(seed, edits)| Bytes(apply_benign(&String::from_utf8_lossy(&seed), &edits))),
-    ];
-    fuzz("prompt_file", input, |bytes| {
+    ]
+}
+
+#[test]
+fn fuzz_prompt_file() {
+    fuzz("prompt_file", prompt_files(), |bytes| {
         assert_prompt_checked(&bytes.0)
     });
 }
@@ -537,15 +541,7 @@ fn fuzz_prompt_file() {
 
 #[test]
 fn fuzz_blob_facts() {
-    let input = prop_oneof![
-        3 => hostile(all_prompts()),
-        1 => (
-            prop::sample::select(valid_prompts()),
-            prop::collection::vec(benign(), 0..4)
-        )
-            .prop_map(|(seed, edits)| Bytes(apply_benign(&String::from_utf8_lossy(&seed), &edits))),
-    ];
-    fuzz("blob_facts", input, |bytes| {
+    fuzz("blob_facts", prompt_files(), |bytes| {
         let facts = facts_of(&bytes.0);
         prop_assert_eq!(&facts.sha256, &lockfile::sha256_hex(&bytes.0));
         if let Some(p) = prompt::check(&bytes.0).prompt {

@@ -110,6 +110,17 @@ pub(crate) fn missing_object(kind: &str, id: &str, e: git2::Error) -> anyhow::Er
         .into()
 }
 
+/// The first parent of a commit that has one.
+pub(crate) fn first_parent<'r>(commit: &git2::Commit<'r>) -> Result<git2::Commit<'r>> {
+    commit.parent(0).map_err(|e| {
+        let id = commit
+            .parent_id(0)
+            .map(|i| i.to_string())
+            .unwrap_or_default();
+        missing_object("commit", &id, e)
+    })
+}
+
 pub(crate) fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
     let author = commit.author();
     CommitInfo {
@@ -416,12 +427,7 @@ impl Repo {
             if commit.parent_count() == 0 {
                 break;
             }
-            commit = commit.parent(0).with_context(|| {
-                format!(
-                    "cannot read the parent of commit {}; the repository is incomplete",
-                    commit.id()
-                )
-            })?;
+            commit = first_parent(&commit)?;
         }
         Ok(out)
     }
@@ -628,16 +634,7 @@ impl Repo {
             if commit.parent_count() == 0 {
                 break;
             }
-            commit = commit.parent(0).map_err(|e| {
-                missing_object(
-                    "commit",
-                    &commit
-                        .parent_id(0)
-                        .map(|i| i.to_string())
-                        .unwrap_or_default(),
-                    e,
-                )
-            })?;
+            commit = first_parent(&commit)?;
         }
         Ok(out)
     }

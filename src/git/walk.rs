@@ -7,7 +7,7 @@
 //! parse and a `strlen` per entry and a call per field, which on a registry
 //! of 1,000 prompts in one directory was a third of the walk.
 
-use super::{commit_info, missing_object, FileChange, MainlineCommit, Repo};
+use super::{commit_info, first_parent, missing_object, FileChange, MainlineCommit, Repo};
 use anyhow::{bail, Context as _, Result};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -49,16 +49,7 @@ impl Repo {
             }
             let parent = match commit.parent_count() {
                 0 => None,
-                _ => Some(commit.parent(0).map_err(|e| {
-                    missing_object(
-                        "commit",
-                        &commit
-                            .parent_id(0)
-                            .map(|i| i.to_string())
-                            .unwrap_or_default(),
-                        e,
-                    )
-                })?),
+                _ => Some(first_parent(&commit)?),
             };
             let parent_subtree = match &parent {
                 Some(p) => self.subtree_id(p, dir)?,
