@@ -35,8 +35,7 @@ fn main() -> ExitCode {
     match result {
         Ok(out) => {
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-            // A closed pipe (`promptreg list | head`) is not an error.
-            let _ = stdout
+            let written = stdout
                 .write_all(out.stdout.as_bytes())
                 .and_then(|_| match out.stream {
                     Some(stream) => stream.write_to(&mut stdout),
@@ -44,7 +43,14 @@ fn main() -> ExitCode {
                 })
                 .and_then(|_| stdout.flush());
             eprint!("{}", out.stderr);
-            ExitCode::from(out.code)
+            match written {
+                // A closed pipe (`promptreg list | head`) is not an error.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    report(&anyhow::Error::from(e).context("cannot write the output"));
+                    ExitCode::from(COULD_NOT_RUN)
+                }
+                _ => ExitCode::from(out.code),
+            }
         }
         Err(err) => {
             report(&err);

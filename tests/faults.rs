@@ -609,3 +609,60 @@ fn eight_concurrent_lock_runs_agree_and_leave_nothing_behind() {
         "byte-identical to a single run"
     );
 }
+
+#[test]
+fn output_that_cannot_be_written_is_an_error() {
+    let repo = registry();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("Linux has /dev/full");
+    for args in [&["list"][..], &["log", "--format", "json"]] {
+        let out = run(repo.cmd().args(args).stdout(full.try_clone().unwrap()));
+        out.code(2)
+            .stderr_has("error: cannot write the output")
+            .stderr_has("No space left on device");
+    }
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::Read;
+    let repo = registry();
+    // Enough output to fill the pipe many times over: long reasons.
+    let reason = "because ".repeat(2_000);
+    for round in 0..40 {
+        let version = format!("1.{round}.0");
+        repo.prompt(
+            "big",
+            &format!(
+                "version: {version}\ntemplate: Hi.\nchangelog:\n  - version: {version}\n    date: 2026-01-01T00:00:00Z\n    author: {AUTHOR}\n    reason: {reason}\n"
+            ),
+        );
+        repo.commit(&format!("big {round}"));
+    }
+    let whole = repo.run(&["log", "--format", "json"]);
+    assert!(whole.stdout.len() > 1 << 20, "{} bytes", whole.stdout.len());
+    let mut child = repo
+        .cmd()
+        .args(["log", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is closed now: promptreg's next writes fail with EPIPE.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
