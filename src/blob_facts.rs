@@ -79,12 +79,44 @@ fn greeting() -> String {
 
 impl HelperMode {
     fn from_env() -> HelperMode {
-        match std::env::var("PROMPTREG_BLOB_HELPER").as_deref() {
-            Ok("off") => HelperMode::Off,
-            Ok("always") => HelperMode::Always,
-            Ok("strict") => HelperMode::Strict,
-            _ => HelperMode::Auto,
+        Self::parse(std::env::var("PROMPTREG_BLOB_HELPER").ok().as_deref())
+            .unwrap_or(HelperMode::Auto)
+    }
+
+    /// `None` for a value this promptreg does not know.
+    fn parse(value: Option<&str>) -> Option<HelperMode> {
+        match value {
+            None | Some("") | Some("auto") => Some(HelperMode::Auto),
+            Some("off") => Some(HelperMode::Off),
+            Some("always") => Some(HelperMode::Always),
+            Some("strict") => Some(HelperMode::Strict),
+            Some(_) => None,
         }
+    }
+}
+
+/// What `PROMPTREG_BLOB_HELPER` makes of cold history walks, for `doctor`;
+/// `Err` names a value that is not understood (and means `auto`).
+pub fn helper_setting() -> std::result::Result<String, String> {
+    let value = std::env::var("PROMPTREG_BLOB_HELPER").ok();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match HelperMode::parse(value.as_deref()) {
+        Some(HelperMode::Auto) if cpus < 2 => {
+            Ok("one CPU: cold history walks read every blob in one process".into())
+        }
+        Some(HelperMode::Auto) => Ok(format!(
+            "a second process reads blobs once a cold walk has found {AUTO_THRESHOLD} blobs ({cpus} CPUs)"
+        )),
+        Some(HelperMode::Off) => {
+            Ok("off: cold history walks read every blob in one process".into())
+        }
+        Some(HelperMode::Always) => {
+            Ok("always: a second process reads blobs from the first".into())
+        }
+        Some(HelperMode::Strict) => {
+            Ok("strict (for tests): every blob must come from the second process".into())
+        }
+        None => Err(value.unwrap_or_default()),
     }
 }
 

@@ -47,6 +47,7 @@ fn a_healthy_registry_passes_every_check() {
         "history cache",
         "history",
         "lockfile",
+        "blob helper",
     ] {
         assert_eq!(status_of(&report, check), "ok", "{check}: {report}");
     }
@@ -108,4 +109,22 @@ fn a_shallow_clone_is_a_problem() {
     assert_eq!(code, 1);
     assert_eq!(status_of(&report, "history depth"), "problem");
     assert!(report.to_string().contains("git fetch --unshallow"));
+}
+
+#[test]
+fn an_unknown_blob_helper_setting_is_a_warning() {
+    let repo = healthy();
+    for (value, status) in [("of", "warning"), ("off", "ok"), ("always", "ok")] {
+        let out = run(repo
+            .cmd()
+            .env("PROMPTREG_BLOB_HELPER", value)
+            .args(["doctor", "--format", "json"]));
+        out.ok();
+        let report = out.json();
+        assert_eq!(
+            status_of(&report, "blob helper"),
+            status,
+            "{value}: {report}"
+        );
+    }
 }

@@ -78,6 +78,15 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Output> {
     }
     prompts_check(&registry, &mut checks)?;
     schemas_check(&registry, args.fix, &mut checks)?;
+    checks.push(match crate::blob_facts::helper_setting() {
+        Ok(detail) => check("blob helper", Status::Ok, detail, None),
+        Err(value) => check(
+            "blob helper",
+            Status::Warning,
+            format!("PROMPTREG_BLOB_HELPER={value:?} is not a setting; it means auto"),
+            Some("set PROMPTREG_BLOB_HELPER to off, auto or always, or unset it"),
+        ),
+    });
 
     match Repo::open(&root) {
         Err(e) => checks.push(check(
