@@ -94,11 +94,7 @@ pub fn run(args: &PromoteArgs, ctx: &Context) -> Result<Output> {
         ))
         .into());
     };
-    let repo = ctx.repo(&registry)?;
-    if args.commit && !args.dry_run {
-        refuse_unsafe_commit(&repo)?;
-    }
-    let history = ctx.history(&registry, &repo)?;
+    let (repo, history) = open_for_change(ctx, &registry, args.commit && !args.dry_run)?;
     let mainline = ctx.mainline_rev(&registry);
     let release = deploy::released(&history, name, version, mainline)?;
 
@@ -194,7 +190,22 @@ pub fn run(args: &PromoteArgs, ctx: &Context) -> Result<Output> {
 
 /// `--commit` commits promptreg.yaml and prompts.lock alone: refuse other
 /// staged changes and an operation in progress before anything is written.
-pub(crate) fn refuse_unsafe_commit(repo: &Repo) -> Result<()> {
+/// The repository and its history for a command that changes the
+/// environments; refuses up front a `--commit` that cannot be made safely.
+pub(crate) fn open_for_change(
+    ctx: &Context,
+    registry: &Registry,
+    will_commit: bool,
+) -> Result<(Repo, std::rc::Rc<crate::history::History>)> {
+    let repo = ctx.repo(registry)?;
+    if will_commit {
+        refuse_unsafe_commit(&repo)?;
+    }
+    let history = ctx.history(registry, &repo)?;
+    Ok((repo, history))
+}
+
+fn refuse_unsafe_commit(repo: &Repo) -> Result<()> {
     repo.ensure_no_operation_in_progress()?;
     let lock = repo.repo_path(lockfile::FILE_NAME);
     let others: Vec<String> = repo

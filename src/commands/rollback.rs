@@ -1,7 +1,5 @@
 use crate::cli::RollbackArgs;
-use crate::commands::promote::{
-    apply, human_commit, human_plan, refuse_unsafe_commit, FilesReport,
-};
+use crate::commands::promote::{apply, human_commit, human_plan, open_for_change, FilesReport};
 use crate::context::Context;
 use crate::deploy;
 use crate::error::fail;
@@ -64,11 +62,7 @@ pub fn run(args: &RollbackArgs, ctx: &Context) -> Result<Output> {
             ))
             .into());
     };
-    let repo = ctx.repo(&registry)?;
-    if args.commit && !args.dry_run {
-        refuse_unsafe_commit(&repo)?;
-    }
-    let history = ctx.history(&registry, &repo)?;
+    let (repo, history) = open_for_change(ctx, &registry, args.commit && !args.dry_run)?;
     let mainline = ctx.mainline_rev(&registry);
     let prompt = deploy::released_prompt(&history, &name, mainline)?;
 

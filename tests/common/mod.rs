@@ -125,12 +125,18 @@ impl TestRepo {
     /// `git add -A && git commit`, with a fresh, increasing timestamp;
     /// returns the commit id.
     pub fn commit(&self, message: &str) -> String {
+        self.commit_with_env(message, &[])
+    }
+
+    /// `commit` with extra environment for `git commit`.
+    fn commit_with_env(&self, message: &str, env: &[(&str, &str)]) -> String {
         self.git(&["add", "-A"]);
         let t = self.clock.fetch_add(60, Ordering::SeqCst);
         let date = format!("{t} +0000");
         let out = self
             .git_command()
             .args(["commit", "-q", "--allow-empty", "-m", message])
+            .envs(env.iter().copied())
             .env("GIT_AUTHOR_DATE", &date)
             .env("GIT_COMMITTER_DATE", &date)
             .output()
@@ -291,24 +297,10 @@ impl TestRepo {
     /// `commit`, authored by `author` (`Name <email>`) instead of the
     /// repository's identity; returns the commit id.
     pub fn commit_as(&self, message: &str, name: &str, email: &str) -> String {
-        self.git(&["add", "-A"]);
-        let t = self.clock.fetch_add(60, Ordering::SeqCst);
-        let date = format!("{t} +0000");
-        let out = self
-            .git_command()
-            .args(["commit", "-q", "--allow-empty", "-m", message])
-            .env("GIT_AUTHOR_NAME", name)
-            .env("GIT_AUTHOR_EMAIL", email)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git commit: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        self.git(&["rev-parse", "HEAD"])
+        self.commit_with_env(
+            message,
+            &[("GIT_AUTHOR_NAME", name), ("GIT_AUTHOR_EMAIL", email)],
+        )
     }
 
     /// The committer time the next `commit` will get, seconds since the epoch.
