@@ -1,17 +1,18 @@
-//! The CI gate (DESIGN.md section 7): compare a new state of the registry
+//! The CI gate (docs/DESIGN.md §12): compare a new state of the registry
 //! (working tree, index or revision) with a base revision and report every
 //! rule a prompt change breaks. Returns findings; never prints.
 
-use crate::config::{BumpLevel, Config, EnvRule, FILE_NAME};
-use crate::finding::{Finding, Level};
-use crate::git::{BlobId, Repo};
+use crate::history::git::{BlobId, Repo};
 use crate::history::History;
-use crate::name::{PromptName, SUFFIX};
-use crate::policy::{self, ActualBump, Verdict};
-use crate::prompt::{self, Prompt};
-use crate::registry::Registry;
-use crate::yaml;
 use anyhow::Result;
+use promptreg_core::config::{Config, EnvRule, FILE_NAME};
+use promptreg_core::finding::{Finding, Level};
+use promptreg_core::name::{PromptName, SUFFIX};
+use promptreg_core::policy::BumpLevel;
+use promptreg_core::policy::{self, ActualBump, Verdict};
+use promptreg_core::prompt::{self, Prompt};
+use promptreg_core::registry::Registry;
+use promptreg_core::yaml;
 use semver::Version;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -197,6 +197,36 @@ pub struct ValidateArgs {
     pub format: Format,
 }
 
+/// `bump`'s LEVEL: how to move the version (npm's and Cargo's vocabulary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    Major,
+    Minor,
+    Patch,
+    Premajor,
+    Preminor,
+    Prepatch,
+    Prerelease,
+    /// The bump the change requires under the bump policy.
+    Auto,
+}
+
+impl From<LevelArg> for promptreg_core::bump::Level {
+    fn from(level: LevelArg) -> Self {
+        use promptreg_core::bump::Level;
+        match level {
+            LevelArg::Major => Level::Major,
+            LevelArg::Minor => Level::Minor,
+            LevelArg::Patch => Level::Patch,
+            LevelArg::Premajor => Level::Premajor,
+            LevelArg::Preminor => Level::Preminor,
+            LevelArg::Prepatch => Level::Prepatch,
+            LevelArg::Prerelease => Level::Prerelease,
+            LevelArg::Auto => Level::Auto,
+        }
+    }
+}
+
 /// Which JSON Schema to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SchemaKind {
@@ -260,7 +290,7 @@ pub struct BumpArgs {
     pub name: String,
     /// How to move the version.
     #[arg(value_enum)]
-    pub level: crate::bump::Level,
+    pub level: LevelArg,
     /// Why this version exists (the changelog entry's reason).
     #[arg(short = 'm', long = "message", value_name = "REASON")]
     pub reason: String,

@@ -1,10 +1,10 @@
 //! What every command gets: the directory it runs in and the global options.
 
-use crate::error::fail;
-use crate::git::Repo;
+use crate::history::git::Repo;
 use crate::history::{self, History};
-use crate::registry::Registry;
 use anyhow::Result;
+use promptreg_core::error::fail;
+use promptreg_core::registry::Registry;
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -68,7 +68,7 @@ impl Context {
         &self,
         registry: &Registry,
         repo: &Repo,
-        name: &crate::name::PromptName,
+        name: &promptreg_core::name::PromptName,
     ) -> Result<Rc<History>> {
         self.read_history(registry, repo, Some(name.as_str()))
     }
@@ -101,7 +101,7 @@ impl Context {
             path: (!self.no_cache).then(|| cache_path(repo, &registry.config.prompts_dir, rev)),
             only: only.map(str::to_string),
         };
-        let mut bar = crate::progress::WalkProgress::new();
+        let mut bar = crate::output::progress::WalkProgress::new();
         let history = history::compute(
             repo,
             head.as_deref(),
@@ -123,16 +123,16 @@ impl Context {
         &self,
         registry: &Registry,
         repo: &Repo,
-    ) -> Result<Option<crate::lock_memo::LockMemo>> {
+    ) -> Result<Option<crate::lockfile::memo::LockMemo>> {
         if self.no_cache {
             return Ok(None);
         }
         let Some(head) = repo.resolve_commit(self.mainline_rev(registry))? else {
             return Ok(None);
         };
-        let config =
-            std::fs::read(registry.root.join(crate::config::FILE_NAME)).unwrap_or_default();
-        Ok(Some(crate::lock_memo::LockMemo::new(
+        let config = std::fs::read(registry.root.join(promptreg_core::config::FILE_NAME))
+            .unwrap_or_default();
+        Ok(Some(crate::lockfile::memo::LockMemo::new(
             repo.git_dir(),
             &head,
             &config,

@@ -1,39 +1,17 @@
-//! promptreg: a Git repository as a prompt registry.
+//! The `promptreg` command line: arguments, Git, output. Formats and rules
+//! live in the `promptreg_core` crate; this crate reads Git history, resolves
+//! environments against it and runs the commands (docs/DESIGN.md §14).
 //!
-//! Core modules return data and never print; `commands` turn arguments into
-//! calls on them and `output` renders the results.
+//! The library target exists for `main.rs` and the integration tests; it is
+//! not a public API. Applications depend on `promptreg-core`.
 
-pub mod blob_facts;
-pub mod bump;
 pub mod check;
 pub mod cli;
 pub mod commands;
-pub mod config;
-pub mod config_edit;
 pub mod context;
-pub mod deploy;
-pub mod diff;
-pub mod error;
-pub mod fast_read;
-pub mod finding;
-pub mod fsutil;
-pub mod gates;
-pub mod git;
 pub mod history;
-pub mod history_cache;
-pub mod lock_history;
-pub mod lock_memo;
 pub mod lockfile;
 pub mod lookup;
-pub mod name;
 pub mod output;
-pub mod policy;
-pub mod progress;
-pub mod prompt;
-pub mod reference;
-pub mod registry;
+pub mod production;
 pub mod schemas;
-pub mod scores;
-pub mod split;
-pub mod template;
-pub mod yaml;

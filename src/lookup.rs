@@ -3,13 +3,13 @@
 //! revisions come from Git objects, never from the working tree.
 
 use crate::context::Context;
-use crate::error::fail;
-use crate::git::CommitId;
+use crate::history::git::CommitId;
 use crate::history::{short, ReleasedVersion};
-use crate::prompt::{self, Prompt};
-use crate::reference::{PromptRef, Selector};
-use crate::registry::{invalid_prompt, Registry};
 use anyhow::Result;
+use promptreg_core::error::fail;
+use promptreg_core::prompt::{self, Prompt};
+use promptreg_core::reference::{PromptRef, Selector};
+use promptreg_core::registry::{invalid_prompt, Registry};
 
 /// Where a loaded prompt's bytes came from.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 use clap::Parser;
 use promptreg::cli::Cli;
 use promptreg::context::Context;
-use promptreg::error::Failure;
+use promptreg_core::error::Failure;
 use std::io::Write;
 use std::process::ExitCode;
 

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use promptreg::blob_facts::{facts_of, BlobFacts};
+use promptreg::history::blob_facts::{facts_of, BlobFacts};
 use std::io::{BufRead, Read, Write};
 use std::process::{Command, Stdio};
 

@@ -11,14 +11,15 @@
 //! A failing input is shrunk and printed; the run goes on to look for more,
 //! then fails. Every crash found is kept below as a regression test.
 
-use promptreg::blob_facts::facts_of;
-use promptreg::bump::{self, Level};
-use promptreg::finding::Level as FindingLevel;
-use promptreg::history::StateEntry;
-use promptreg::lockfile::{self, LockEntry, Lockfile, Pin, SplitArm, SplitPin};
-use promptreg::prompt::{self, ChangelogEntry, RenderError};
-use promptreg::reference::PromptRef;
-use promptreg::{config, template};
+use promptreg::history::blob_facts::facts_of;
+use promptreg::history::blob_facts::StateEntry;
+use promptreg_core::bump::{self, Level};
+use promptreg_core::digest::sha256_hex;
+use promptreg_core::finding::Level as FindingLevel;
+use promptreg_core::lockfile::{self, LockEntry, Lockfile, Pin, SplitArm, SplitPin};
+use promptreg_core::prompt::{self, ChangelogEntry, RenderError};
+use promptreg_core::reference::PromptRef;
+use promptreg_core::{config, template};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{TestCaseError, TestError, TestRunner};
@@ -543,7 +544,7 @@ fn fuzz_prompt_file() {
 fn fuzz_blob_facts() {
     fuzz("blob_facts", prompt_files(), |bytes| {
         let facts = facts_of(&bytes.0);
-        prop_assert_eq!(&facts.sha256, &lockfile::sha256_hex(&bytes.0));
+        prop_assert_eq!(&facts.sha256, &sha256_hex(&bytes.0));
         if let Some(p) = prompt::check(&bytes.0).prompt {
             accepted();
             // The walk reads the version and the changelog entry from their
@@ -1386,7 +1387,7 @@ fn assert_bump(input: BumpInput) -> Result<(), TestCaseError> {
     let (Some(old), Ok(new_text)) = (before.prompt, result) else {
         return Ok(());
     };
-    let entry_valid = prompt::is_utc_rfc3339(&entry.date)
+    let entry_valid = promptreg_core::date::is_utc_rfc3339(&entry.date)
         && prompt::is_author(&entry.author)
         && !entry.reason.trim().is_empty();
     if !entry_valid || old.version >= version {

@@ -57,7 +57,7 @@ fn validator() -> jsonschema::Validator {
 /// Asserts that a lockfile text validates against schemas/lockfile.schema.json.
 #[track_caller]
 fn assert_schema_valid(text: &str) {
-    let value = promptreg::yaml::to_json(text).unwrap();
+    let value = promptreg_core::yaml::to_json(text).unwrap();
     let validator = validator();
     let errors: Vec<String> = validator
         .iter_errors(&value)
@@ -84,7 +84,8 @@ fn edit_lockfile(repo: &TestRepo, from: &str, to: &str) {
 
 /// The value of `key:` in the lockfile entry of (name, version).
 fn field(repo: &TestRepo, name: &str, version: &str, key: &str) -> String {
-    let lock: serde_json::Value = promptreg::yaml::to_json(&repo.read("prompts.lock")).unwrap();
+    let lock: serde_json::Value =
+        promptreg_core::yaml::to_json(&repo.read("prompts.lock")).unwrap();
     lock["prompts"]
         .as_array()
         .unwrap()
@@ -746,7 +747,8 @@ fn environment_errors_name_the_line() {
         "prompts_dir: prompts\nenvironments:\n  production:\n    support/triage: 1.0.0\n    summarize/article: \"=0.2.0\"\n    classify/sentiment: \"~1.0\"\n",
     );
     lock(&repo);
-    let lock: serde_json::Value = promptreg::yaml::to_json(&repo.read("prompts.lock")).unwrap();
+    let lock: serde_json::Value =
+        promptreg_core::yaml::to_json(&repo.read("prompts.lock")).unwrap();
     assert_eq!(
         lock["environments"],
         serde_json::json!({
@@ -796,7 +798,8 @@ fn without_environments_there_is_one_default_environment() {
     let repo = registry();
     repo.write("promptreg.yaml", "prompts_dir: prompts\n");
     lock(&repo);
-    let lock: serde_json::Value = promptreg::yaml::to_json(&repo.read("prompts.lock")).unwrap();
+    let lock: serde_json::Value =
+        promptreg_core::yaml::to_json(&repo.read("prompts.lock")).unwrap();
     assert_eq!(
         lock["environments"],
         serde_json::json!({

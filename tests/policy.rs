@@ -70,7 +70,7 @@ fn every_rule_has_a_case() {
         let expected: Expected = serde_yaml::from_str(&text).unwrap();
         seen.extend(expected.rules);
     }
-    for (rule, _, _) in promptreg::policy::RULES {
+    for (rule, _, _) in promptreg_core::policy::RULES {
         assert!(seen.contains(*rule), "no case exercises `{rule}`");
     }
 }
@@ -245,8 +245,8 @@ fn snapshots_of_json_diffs() {
 
 mod properties {
     use indexmap::IndexMap;
-    use promptreg::policy::{compare, required};
-    use promptreg::prompt::{Message, PromptFile, Role, Variable};
+    use promptreg_core::policy::{compare, required};
+    use promptreg_core::prompt::{Message, PromptFile, Role, Variable};
     use proptest::prelude::*;
 
     fn file(vars: Vec<(u8, bool)>, model: u8, messages: Vec<(u8, u8)>) -> PromptFile {
@@ -264,7 +264,7 @@ mod properties {
         PromptFile {
             version: "1.0.0".into(),
             description: None,
-            model: Some(promptreg::prompt::Model {
+            model: Some(promptreg_core::prompt::Model {
                 provider: "openai".into(),
                 name: format!("m{model}"),
                 parameters: IndexMap::new(),
@@ -337,8 +337,8 @@ mod properties {
             // Adding an optional variable is minor; removing it again is major.
             let only_optional_added = !forward.is_empty() && forward.iter().all(|c| c.rule == "variable-optional-added");
             if only_optional_added {
-                prop_assert_eq!(required(&forward), Some(promptreg::config::BumpLevel::Minor));
-                prop_assert_eq!(required(&backward), Some(promptreg::config::BumpLevel::Major));
+                prop_assert_eq!(required(&forward), Some(promptreg_core::policy::BumpLevel::Minor));
+                prop_assert_eq!(required(&backward), Some(promptreg_core::policy::BumpLevel::Major));
             }
         }
     }

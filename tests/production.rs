@@ -65,7 +65,7 @@ fn lockfile_validator() -> jsonschema::Validator {
 /// prompts.lock validates against its schema and is what `lock` writes.
 #[track_caller]
 fn assert_lockfile_sound(repo: &TestRepo) {
-    let value = promptreg::yaml::to_json(&repo.read("prompts.lock")).unwrap();
+    let value = promptreg_core::yaml::to_json(&repo.read("prompts.lock")).unwrap();
     let errors: Vec<String> = lockfile_validator()
         .iter_errors(&value)
         .map(|e| format!("{e} at {}", e.instance_path))
@@ -76,7 +76,8 @@ fn assert_lockfile_sound(repo: &TestRepo) {
 
 /// What prompts.lock pins for `name` in `env`.
 fn pinned(repo: &TestRepo, env: &str, name: &str) -> Value {
-    promptreg::yaml::to_json(&repo.read("prompts.lock")).unwrap()["environments"][env][name].clone()
+    promptreg_core::yaml::to_json(&repo.read("prompts.lock")).unwrap()["environments"][env][name]
+        .clone()
 }
 
 /// The trailers Git itself reads from HEAD's message.
@@ -421,7 +422,7 @@ fn splits_resolve_every_arm_and_lock_with_weights() {
         "1.2.0\n"
     );
     // The schema refuses a split arm without a weight.
-    let mut value = promptreg::yaml::to_json(&repo.read("prompts.lock")).unwrap();
+    let mut value = promptreg_core::yaml::to_json(&repo.read("prompts.lock")).unwrap();
     value["environments"]["canary"]["support/triage"]["split"][0]
         .as_object_mut()
         .unwrap()
@@ -531,7 +532,7 @@ fn pick_follows_the_documented_algorithm() {
     let mut counts = std::collections::BTreeMap::new();
     for i in 0..100_000 {
         let key = format!("session-{i}");
-        let got = promptreg::split::assign(pin, "support/triage", "canary", &key).unwrap();
+        let got = promptreg_core::split::assign(pin, "support/triage", "canary", &key).unwrap();
         if i % 10 == 0 {
             assert_eq!(
                 got.version,
@@ -645,7 +646,7 @@ fn scores_are_json_lines_in_a_git_note_on_the_release_commit() {
     assert_eq!(records[0]["source"], "evals/nightly");
     assert_eq!(records[1]["samples"], Value::Null);
     assert_eq!(records[0]["author"], AUTHOR);
-    assert!(promptreg::prompt::is_utc_rfc3339(
+    assert!(promptreg_core::date::is_utc_rfc3339(
         records[0]["timestamp"].as_str().unwrap()
     ));
 
@@ -801,11 +802,17 @@ fn gates_are_validated_with_their_line() {
     let config = |cond: &str| serde_json::json!({"environments": {"production": {"*": "latest"}}, "gates": {"production": {"accuracy": cond}}});
     for good in [">= 0.85", "<1200", "== 1", "> -2.5e3", "<= .5"] {
         assert!(validator.is_valid(&config(good)), "{good}");
-        assert!(promptreg::gates::Threshold::parse(good).is_ok(), "{good}");
+        assert!(
+            promptreg::production::gates::Threshold::parse(good).is_ok(),
+            "{good}"
+        );
     }
     for bad in ["=> 0.85", "= 1", "!= 1", "0.85", ">= x"] {
         assert!(!validator.is_valid(&config(bad)), "{bad}");
-        assert!(promptreg::gates::Threshold::parse(bad).is_err(), "{bad}");
+        assert!(
+            promptreg::production::gates::Threshold::parse(bad).is_err(),
+            "{bad}"
+        );
     }
 }
 
@@ -937,7 +944,7 @@ fn check_reports_a_lockfile_pinning_a_version_that_fails_its_gate() {
 // blame --at
 
 fn rfc3339(t: u64) -> String {
-    promptreg::history::rfc3339(t as i64)
+    promptreg_core::date::rfc3339(t as i64)
 }
 
 #[test]

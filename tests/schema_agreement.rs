@@ -22,7 +22,7 @@ fn schema_accepts(validator: &jsonschema::Validator, bytes: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return false;
     };
-    match promptreg::yaml::to_json(text) {
+    match promptreg_core::yaml::to_json(text) {
         Ok(value) => validator.is_valid(&value),
         // Not even YAML: no schema can accept it.
         Err(_) => false,
@@ -50,7 +50,7 @@ fn schema_and_parser_agree_on_valid_files() {
     let mut wrong = Vec::new();
     for file in corpus("valid") {
         let bytes = std::fs::read(&file).unwrap();
-        let checked = promptreg::prompt::check(&bytes);
+        let checked = promptreg_core::prompt::check(&bytes);
         if checked.prompt.is_none() {
             wrong.push(format!(
                 "{}: parser refuses: {:?}",
@@ -79,7 +79,7 @@ fn schema_and_parser_agree_on_invalid_files() {
     for file in corpus("invalid") {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
         let bytes = std::fs::read(&file).unwrap();
-        let checked = promptreg::prompt::check(&bytes);
+        let checked = promptreg_core::prompt::check(&bytes);
         if checked.prompt.is_some() {
             wrong.push(format!("{name}: parser accepts it"));
         }
@@ -111,7 +111,7 @@ fn example_registry_validates_against_the_schema() {
             } else if path.to_string_lossy().ends_with(".prompt.yaml") {
                 let bytes = std::fs::read(&path).unwrap();
                 assert!(schema_accepts(&schema, &bytes), "{}", path.display());
-                let checked = promptreg::prompt::check(&bytes);
+                let checked = promptreg_core::prompt::check(&bytes);
                 assert!(
                     checked.findings.is_empty(),
                     "{}: {:?}",
@@ -138,5 +138,5 @@ fn schemas_are_valid_json_schemas_and_config_validates() {
     let text =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("promptreg.yaml"))
             .unwrap();
-    assert!(config.is_valid(&promptreg::yaml::to_json(&text).unwrap()));
+    assert!(config.is_valid(&promptreg_core::yaml::to_json(&text).unwrap()));
 }

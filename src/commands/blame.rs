@@ -1,11 +1,12 @@
 use crate::cli::BlameArgs;
 use crate::context::Context;
-use crate::error::fail;
-use crate::history::{rfc3339, short};
-use crate::lock_history::{self, BlamePin, NoLockfile};
+use crate::history::lock_history::{self, BlamePin, NoLockfile};
+use crate::history::short;
 use crate::lockfile;
 use crate::output::{self, Format, Output};
 use anyhow::Result;
+use promptreg_core::date::rfc3339;
+use promptreg_core::error::fail;
 
 pub fn run(args: &BlameArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;

@@ -1,11 +1,11 @@
-use crate::bump::{next_version, rewrite, Level};
 use crate::cli::BumpArgs;
 use crate::context::Context;
-use crate::error::fail;
-use crate::git;
+use crate::history::git;
 use crate::output::{Format, Output};
-use crate::prompt::{self, ChangelogEntry};
 use anyhow::Result;
+use promptreg_core::bump::{next_version, rewrite, Level};
+use promptreg_core::error::fail;
+use promptreg_core::prompt::{self, ChangelogEntry};
 use serde::Serialize;
 
 /// What `bump` did (or, with `--dry-run`, would do).
@@ -20,7 +20,7 @@ struct BumpReport {
     replaced_pending: Option<String>,
     dry_run: bool,
     /// With `auto`: the policy rules that decided the level.
-    changes: Vec<crate::policy::Change>,
+    changes: Vec<promptreg_core::policy::Change>,
     commit: Option<String>,
     tag: Option<String>,
     diff: String,
@@ -46,7 +46,7 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
         )
         .hint(format!(
             "promptreg bump {name} {} -m ... --commit --tag",
-            level_name(args.level)
+            level_name(Level::from(args.level))
         ))
         .into());
     }
@@ -79,7 +79,7 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
     });
     let base = released.clone().unwrap_or_else(|| current.version.clone());
     let mut policy_changes = Vec::new();
-    let level = if args.level == Level::Auto {
+    let level = if Level::from(args.level) == Level::Auto {
         let Some(last) = history.get(&name).and_then(|h| h.latest(true)) else {
             return Err(fail(format!(
                 "{name} has never been released: `auto` has nothing to compare with"
@@ -90,12 +90,12 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
             .into());
         };
         let old = prompt::parse(&repo.read_blob(&last.blob)?).map_err(|f| {
-            crate::registry::invalid_prompt(&format!("{path} ({})", last.version), &f)
+            promptreg_core::registry::invalid_prompt(&format!("{path} ({})", last.version), &f)
         })?;
         policy_changes =
-            crate::policy::compare(&old.file, &current.file, &registry.config.bump_policy);
-        match crate::policy::required(&policy_changes) {
-            Some(required) => crate::policy::level_for(required, &base),
+            promptreg_core::policy::compare(&old.file, &current.file, &registry.config.bump_policy);
+        match promptreg_core::policy::required(&policy_changes) {
+            Some(required) => promptreg_core::policy::level_for(required, &base),
             None if args.allow_none => Level::Patch,
             None => {
                 return Ok(Output::default()
@@ -107,7 +107,7 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
             }
         }
     } else {
-        args.level
+        Level::from(args.level)
     };
     let version = next_version(&base, level, &args.pre_id)?;
     if is_released(&version) {
@@ -153,7 +153,7 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
         diff,
     };
     if !args.dry_run {
-        crate::fsutil::write_atomic(&registry.path_of(&name), new_text.as_bytes())?;
+        crate::output::files::write_atomic(&registry.path_of(&name), new_text.as_bytes())?;
         if args.commit {
             let one_line = reason.split_whitespace().collect::<Vec<_>>().join(" ");
             let message = format!(
@@ -177,7 +177,7 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
     })
 }
 
-fn level_name(level: crate::bump::Level) -> String {
+fn level_name(level: promptreg_core::bump::Level) -> String {
     serde_json::to_value(level)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -190,7 +190,7 @@ fn human(r: &BumpReport) -> String {
     for c in &r.changes {
         s.push_str(&format!(
             "{}: {} ({})\n",
-            crate::policy::level_name(c.level),
+            promptreg_core::policy::level_name(c.level),
             c.message,
             c.rule
         ));

@@ -1,15 +1,15 @@
 use crate::check::{self, CheckFinding, Head, Report};
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::config;
 use crate::context::Context;
-use crate::error::fail;
-use crate::finding::Level;
-use crate::git::Repo;
+use crate::history::git::Repo;
 use crate::history::History;
 use crate::lockfile::{self, Freshness};
 use crate::output::{self, Output};
-use crate::registry::{self, Registry};
 use anyhow::Result;
+use promptreg_core::config;
+use promptreg_core::error::fail;
+use promptreg_core::finding::Level;
+use promptreg_core::registry::{self, Registry};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -286,8 +286,10 @@ fn gate_findings(
     };
     let text = String::from_utf8_lossy(&bytes);
     let file = repo.repo_path(lockfile::FILE_NAME);
-    for failure in crate::gates::locked_failures(repo, &registry.config, &lock, history)? {
-        let line = crate::yaml::locate(
+    for failure in
+        crate::production::gates::locked_failures(repo, &registry.config, &lock, history)?
+    {
+        let line = promptreg_core::yaml::locate(
             &text,
             &["environments", &failure.environment, &failure.name],
         )

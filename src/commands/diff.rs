@@ -1,16 +1,16 @@
 use crate::cli::DiffArgs;
 use crate::context::Context;
-use crate::diff::{self, Hunk, PromptDiff, Side, Status};
-use crate::error::fail;
-use crate::git::Repo;
+use crate::history::git::Repo;
 use crate::lookup::{self, Origin};
-use crate::name::{PromptName, SUFFIX};
 use crate::output::{Format, Output, Paint};
-use crate::policy::level_name;
-use crate::prompt::{self, Prompt};
-use crate::reference::{PromptRef, Selector};
-use crate::registry::{invalid_prompt, Registry};
 use anyhow::Result;
+use promptreg_core::diff::{self, Hunk, PromptDiff, Side, Status};
+use promptreg_core::error::fail;
+use promptreg_core::name::{PromptName, SUFFIX};
+use promptreg_core::policy::level_name;
+use promptreg_core::prompt::{self, Prompt};
+use promptreg_core::reference::{PromptRef, Selector};
+use promptreg_core::registry::{invalid_prompt, Registry};
 use std::collections::BTreeMap;
 
 pub fn run(args: &DiffArgs, ctx: &Context) -> Result<Output> {
@@ -74,7 +74,7 @@ fn by_reference(
     registry: &Registry,
     old: &PromptRef,
     new: &PromptRef,
-    overrides: &indexmap::IndexMap<String, crate::config::BumpLevel>,
+    overrides: &indexmap::IndexMap<String, promptreg_core::policy::BumpLevel>,
 ) -> Result<PromptDiff> {
     let new_loaded = lookup::load(ctx, registry, new)?;
     // The last released version of a prompt never released: it is all new.
@@ -265,9 +265,9 @@ fn human(diffs: &[PromptDiff], paint: Paint) -> String {
                     for c in &d.changes {
                         let level = level_name(c.level);
                         let level = match c.level {
-                            crate::config::BumpLevel::Major => paint.red(level),
-                            crate::config::BumpLevel::Minor => paint.yellow(level),
-                            crate::config::BumpLevel::Patch => paint.green(level),
+                            promptreg_core::policy::BumpLevel::Major => paint.red(level),
+                            promptreg_core::policy::BumpLevel::Minor => paint.yellow(level),
+                            promptreg_core::policy::BumpLevel::Patch => paint.green(level),
                         };
                         s.push_str(&format!("  {level:5}  {:width$}  {}\n", c.rule, c.message));
                     }

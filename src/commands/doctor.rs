@@ -1,12 +1,13 @@
 use crate::cli::DoctorArgs;
 use crate::context::{cache_path, Context};
-use crate::git::{self, Repo};
-use crate::history_cache::{self, Health};
+use crate::history::cache::{self, Health};
+use crate::history::git::{self, Repo};
 use crate::lockfile::{self, Freshness};
 use crate::output::{self, Format, Output};
-use crate::registry::{self, Registry};
-use crate::{prompt, schemas};
+use crate::schemas;
 use anyhow::Result;
+use promptreg_core::prompt;
+use promptreg_core::registry::{self, Registry};
 use serde::Serialize;
 
 /// How a check came out.
@@ -78,7 +79,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Output> {
     }
     prompts_check(&registry, &mut checks)?;
     schemas_check(&registry, args.fix, &mut checks)?;
-    checks.push(match crate::blob_facts::helper_setting() {
+    checks.push(match crate::history::blob_facts::helper_setting() {
         Ok(detail) => check("blob helper", Status::Ok, detail, None),
         Err(value) => check(
             "blob helper",
@@ -205,7 +206,7 @@ fn schemas_check(registry: &Registry, fix: bool, checks: &mut Vec<Check>) -> Res
     } else if fix {
         std::fs::create_dir_all(&dir)?;
         for (_, file, text) in schemas::ALL {
-            crate::fsutil::write_atomic(&dir.join(file), text.as_bytes())?;
+            crate::output::files::write_atomic(&dir.join(file), text.as_bytes())?;
         }
         checks.push(check(
             "editor schemas",
@@ -236,10 +237,10 @@ fn history_checks(
 ) -> Result<()> {
     let rev = ctx.mainline_rev(registry);
     let path = cache_path(repo, &registry.config.prompts_dir, rev);
-    let key = history_cache::Key {
+    let key = cache::Key {
         prompts_dir: repo.repo_path(&registry.config.prompts_dir),
     };
-    checks.push(match history_cache::health(&path, &key) {
+    checks.push(match cache::health(&path, &key) {
         Health::Valid { .. } => check(
             "history cache",
             Status::Ok,

@@ -1,10 +1,10 @@
 use crate::cli::ExportArgs;
 use crate::context::Context;
-use crate::error::fail;
-use crate::fsutil;
 use crate::lockfile;
+use crate::output::files;
 use crate::output::{self, Format, Output};
 use anyhow::Result;
+use promptreg_core::error::fail;
 use std::path::{Component, Path, PathBuf};
 
 pub fn run(args: &ExportArgs, ctx: &Context) -> Result<Output> {
@@ -19,7 +19,7 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> Result<Output> {
         "nothing to export",
     )?;
     let plan = lockfile::export_plan(&lock, &args.env, &repo)?;
-    fsutil::replace_dir(&out, &plan.files)?;
+    files::replace_dir(&out, &plan.files)?;
 
     Ok(match args.format {
         Format::Json => Output::json(&plan.manifest)?,
@@ -39,7 +39,7 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> Result<Output> {
                 "{table}Exported {} prompt(s) of environment `{}` to {shown} (with {}); check it with `promptreg verify --against {shown}`\n",
                 plan.manifest.prompts.len(),
                 args.env,
-                lockfile::MANIFEST
+                promptreg_core::manifest::MANIFEST
             ))
         }
     })
@@ -53,7 +53,7 @@ fn check_destination(
     shown: &str,
     force: bool,
     ctx: &Context,
-    registry: &crate::registry::Registry,
+    registry: &promptreg_core::registry::Registry,
 ) -> Result<()> {
     let root = resolve(&registry.root);
     let cwd = resolve(&ctx.cwd);

@@ -1,8 +1,8 @@
 use crate::cli::{HookAction, HookArgs};
 use crate::context::Context;
-use crate::error::fail;
 use crate::output::Output;
 use anyhow::{Context as _, Result};
+use promptreg_core::error::fail;
 
 /// Marks the hook as ours, so `uninstall` never removes someone else's.
 const MARKER: &str = "# Installed by promptreg (`promptreg hook install`).";
@@ -39,7 +39,7 @@ fn shell_quote(text: &str) -> String {
 
 pub fn run(args: &HookArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
-    let repo = crate::git::Repo::open(&registry.root)?;
+    let repo = crate::history::git::Repo::open(&registry.root)?;
     let dir = repo.hooks_dir()?;
     let path = dir.join("pre-commit");
     // Any file (or link, even a dangling one) there is a hook; only its bytes
@@ -55,7 +55,7 @@ pub fn run(args: &HookArgs, ctx: &Context) -> Result<Output> {
             }
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
-            crate::fsutil::write_atomic(&path, script(&repo.repo_path("")).as_bytes())?;
+            crate::output::files::write_atomic(&path, script(&repo.repo_path("")).as_bytes())?;
             set_executable(&path)?;
             Ok(Output::stdout(format!(
                 "Installed {}: each commit runs `promptreg check --staged --no-lock`.\n",

@@ -1,11 +1,11 @@
 use crate::cli::InitArgs;
-use crate::config;
 use crate::context::Context;
-use crate::error::fail;
-use crate::git;
+use crate::history::git;
 use crate::output::Output;
 use crate::schemas;
 use anyhow::{Context as _, Result};
+use promptreg_core::config;
+use promptreg_core::error::fail;
 
 pub fn run(args: &InitArgs, ctx: &Context) -> Result<Output> {
     let dir = ctx.cwd.join(&args.dir);
@@ -35,7 +35,7 @@ pub fn run(args: &InitArgs, ctx: &Context) -> Result<Output> {
     std::fs::create_dir_all(&prompts)
         .with_context(|| format!("cannot create {}", prompts.display()))?;
     // Written last: its presence is what makes the directory a registry.
-    crate::fsutil::write_atomic(&config_path, config::INITIAL.as_bytes())?;
+    crate::output::files::write_atomic(&config_path, config::INITIAL.as_bytes())?;
     said.push(format!(
         "Created a prompt registry in {} ({}, prompts/, {}/)",
         dir.display(),

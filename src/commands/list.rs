@@ -1,8 +1,8 @@
 use crate::cli::ListArgs;
 use crate::context::Context;
 use crate::output::{self, Format, Output};
-use crate::prompt::{self, Kind};
 use anyhow::Result;
+use promptreg_core::prompt::{self, Kind};
 use serde::Serialize;
 
 /// One row of `list`.

@@ -1,8 +1,8 @@
 use crate::cli::LockArgs;
 
 use crate::context::Context;
-use crate::fsutil;
 use crate::lockfile::{self, Change, Comparison, Freshness, HandEdit, Skipped};
+use crate::output::files;
 use crate::output::{Format, Output};
 use anyhow::Result;
 use serde::Serialize;
@@ -80,7 +80,7 @@ pub fn run(args: &LockArgs, ctx: &Context) -> Result<Output> {
     };
     let written = matches!(status, Status::Created | Status::Updated);
     if written {
-        fsutil::write_atomic(&path, text.as_bytes())?;
+        files::write_atomic(&path, text.as_bytes())?;
     }
     Ok(report(
         args,

@@ -1,10 +1,11 @@
 use crate::cli::LogArgs;
 use crate::context::Context;
-use crate::error::fail;
-use crate::history::{rfc3339, short, History, ReleasedVersion, Violation};
-use crate::name::PromptName;
+use crate::history::{short, History, ReleasedVersion, Violation};
 use crate::output::{self, Format, Output};
 use anyhow::Result;
+use promptreg_core::date::rfc3339;
+use promptreg_core::error::fail;
+use promptreg_core::name::PromptName;
 use serde::Serialize;
 
 /// One release in `log` output.

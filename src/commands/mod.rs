@@ -57,16 +57,16 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Output> {
         Command::Scores(args) => scores::run(args, ctx),
         Command::Blame(args) => blame::run(args, ctx),
         Command::ReadBlobs(args) => {
-            crate::blob_facts::serve(&args.git_dir)?;
+            crate::history::blob_facts::serve(&args.git_dir)?;
             Ok(Output::default())
         }
     }
 }
 
 /// A prompt name from the command line, with the fix when it is not one.
-pub fn parse_name(text: &str) -> Result<crate::name::PromptName> {
-    crate::name::PromptName::parse(text).map_err(|e| {
-        crate::error::fail(e.to_string())
+pub fn parse_name(text: &str) -> Result<promptreg_core::name::PromptName> {
+    promptreg_core::name::PromptName::parse(text).map_err(|e| {
+        promptreg_core::error::fail(e.to_string())
             .hint("names are lowercase segments joined by `/`, e.g. support/triage; `promptreg list` shows them")
             .into()
     })

@@ -1,14 +1,14 @@
 use crate::cli::NewArgs;
 use crate::context::Context;
-use crate::error::fail;
-use crate::git;
-use crate::name::PromptName;
+use crate::history::git;
 use crate::output::Output;
-use crate::prompt;
-use crate::registry::Registry;
 use crate::schemas;
-use crate::yaml::scalar;
 use anyhow::{Context as _, Result};
+use promptreg_core::error::fail;
+use promptreg_core::name::PromptName;
+use promptreg_core::prompt;
+use promptreg_core::registry::Registry;
+use promptreg_core::yaml::scalar;
 
 pub fn run(args: &NewArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
@@ -51,7 +51,7 @@ pub fn run(args: &NewArgs, ctx: &Context) -> Result<Output> {
         ))
         .into());
     }
-    crate::fsutil::create_new(&path, text.as_bytes())?;
+    crate::output::files::create_new(&path, text.as_bytes())?;
     Ok(Output::stdout(format!(
         "Created {} at 0.1.0 ({})\nNext: edit it, `promptreg render {name}` to try it, then commit.\n",
         name,

@@ -1,10 +1,10 @@
 use crate::cli::PickArgs;
 use crate::context::Context;
-use crate::error::fail;
 use crate::lockfile;
 use crate::output::{Format, Output};
-use crate::split;
 use anyhow::Result;
+use promptreg_core::error::fail;
+use promptreg_core::split;
 use serde::Serialize;
 use std::fmt::Write as _;
 

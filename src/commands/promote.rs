@@ -1,17 +1,17 @@
 use crate::cli::PromoteArgs;
-use crate::config::{self, EnvRule};
 use crate::context::Context;
-use crate::deploy::{self, PinPlan};
-use crate::error::fail;
-use crate::gates::{self, GateVerdict};
-use crate::git::{self, Identity, Repo};
+use crate::history::git::{self, Identity, Repo};
 use crate::history::short;
 use crate::lockfile::{self, Change};
 use crate::output::{Format, Output};
-use crate::reference::{PromptRef, Selector};
-use crate::registry::Registry;
-use crate::scores::ScoreReader;
+use crate::production::deploy::{self, PinPlan};
+use crate::production::gates::{self, GateVerdict};
+use crate::production::scores::ScoreReader;
 use anyhow::Result;
+use promptreg_core::config::{self, EnvRule};
+use promptreg_core::error::fail;
+use promptreg_core::reference::{PromptRef, Selector};
+use promptreg_core::registry::Registry;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -237,10 +237,10 @@ pub(crate) fn apply(
     let config_path = registry.root.join(config::FILE_NAME);
     let lock_path = registry.root.join(lockfile::FILE_NAME);
     if plan.config_changed {
-        crate::fsutil::write_atomic(&config_path, plan.config_text.as_bytes())?;
+        crate::output::files::write_atomic(&config_path, plan.config_text.as_bytes())?;
     }
     if plan.lock_changed {
-        crate::fsutil::write_atomic(&lock_path, plan.lock_text.as_bytes())?;
+        crate::output::files::write_atomic(&lock_path, plan.lock_text.as_bytes())?;
     }
     let Some(message) = message else {
         return Ok(None);

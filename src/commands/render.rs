@@ -1,15 +1,15 @@
 use crate::cli::RenderArgs;
 use crate::context::Context;
-use crate::error::fail;
 use crate::output::{Format, Output, Paint};
-use crate::prompt::Rendered;
-use crate::registry::read_limited;
 use anyhow::Result;
+use promptreg_core::error::fail;
+use promptreg_core::prompt::Rendered;
+use promptreg_core::registry::read_limited;
 use std::collections::BTreeMap;
 
 pub fn run(args: &RenderArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
-    let reference = crate::reference::PromptRef::parse(&args.prompt)?;
+    let reference = promptreg_core::reference::PromptRef::parse(&args.prompt)?;
     let name = &reference;
     let prompt = crate::lookup::load(ctx, &registry, &reference)?.prompt;
     let given = values(args, ctx)?;
@@ -29,11 +29,11 @@ fn values(args: &RenderArgs, ctx: &Context) -> Result<BTreeMap<String, serde_jso
     if let Some(file) = &args.vars_file {
         let path = ctx.cwd.join(file);
         let bytes = read_limited(&path)?;
-        let text =
-            crate::yaml::text_of(&bytes).map_err(|e| fail(format!("{}: {e}", file.display())))?;
+        let text = promptreg_core::yaml::text_of(&bytes)
+            .map_err(|e| fail(format!("{}: {e}", file.display())))?;
         // JSON is YAML, so one parser reads both.
-        let map: BTreeMap<String, serde_json::Value> =
-            crate::yaml::from_str(text).map_err(|e| {
+        let map: BTreeMap<String, serde_json::Value> = promptreg_core::yaml::from_str(text)
+            .map_err(|e| {
                 fail(format!("{}: {e}", file.display())).hint(
                     "the vars file must map variable names to values, e.g. {\"ticket\": \"...\"}",
                 )
@@ -46,7 +46,7 @@ fn values(args: &RenderArgs, ctx: &Context) -> Result<BTreeMap<String, serde_jso
                 .hint("write --var ticket='Printer on fire'")
                 .into());
         };
-        if !crate::prompt::is_identifier(key) {
+        if !promptreg_core::prompt::is_identifier(key) {
             return Err(fail(format!("--var `{pair}`: `{key}` is not a variable name")).into());
         }
         values.insert(

@@ -1,15 +1,15 @@
 use crate::cli::RollbackArgs;
 use crate::commands::promote::{apply, human_commit, human_plan, open_for_change, FilesReport};
 use crate::context::Context;
-use crate::deploy;
-use crate::error::fail;
-use crate::gates::{self, GateVerdict};
+use crate::history::lock_history::{self, Previous};
 use crate::history::short;
-use crate::lock_history::{self, Previous};
 use crate::lockfile::{self, Pin};
 use crate::output::{Format, Output};
-use crate::scores::ScoreReader;
+use crate::production::deploy;
+use crate::production::gates::{self, GateVerdict};
+use crate::production::scores::ScoreReader;
 use anyhow::Result;
+use promptreg_core::error::fail;
 use semver::Version;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -87,7 +87,7 @@ pub fn run(args: &RollbackArgs, ctx: &Context) -> Result<Output> {
             ))
             .hint(format!(
                 "add them to {}: `gates: {{ {env}: {{ accuracy: \">= 0.85\" }} }}`",
-                crate::config::FILE_NAME
+                promptreg_core::config::FILE_NAME
             ))
             .into());
         }
@@ -180,7 +180,7 @@ pub fn run(args: &RollbackArgs, ctx: &Context) -> Result<Output> {
                     notes,
                     "before {current}, {env} pinned {name} {v} (prompts.lock in {}, {})",
                     short(&rev.commit.id),
-                    crate::history::rfc3339(rev.committed)
+                    promptreg_core::date::rfc3339(rev.committed)
                 );
                 Version::parse(v).map_err(|_| {
                     fail(format!("prompts.lock in {} pins `{v}`, not a version", short(&rev.commit.id)))

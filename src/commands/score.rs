@@ -1,12 +1,12 @@
 use crate::cli::ScoreArgs;
 use crate::context::Context;
-use crate::error::fail;
-use crate::git;
+use crate::history::git;
 use crate::history::short;
 use crate::output::{Format, Output};
-use crate::reference::{PromptRef, Selector};
-use crate::scores::{self, format_number, ScoreRecord, NOTES_REF};
+use crate::production::scores::{self, format_number, ScoreRecord, NOTES_REF};
 use anyhow::Result;
+use promptreg_core::error::fail;
+use promptreg_core::reference::{PromptRef, Selector};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -58,7 +58,7 @@ pub fn run(args: &ScoreArgs, ctx: &Context) -> Result<Output> {
     let repo = ctx.repo(&registry)?;
     let history = ctx.history(&registry, &repo)?;
     let mainline = ctx.mainline_rev(&registry);
-    let prompt = crate::deploy::released_prompt(&history, name, mainline)?;
+    let prompt = crate::production::deploy::released_prompt(&history, name, mainline)?;
     let release = match &reference.selector {
         Selector::Exact(v) => prompt.exact(v),
         Selector::Requirement(r) => prompt.matching(r),

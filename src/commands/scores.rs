@@ -1,7 +1,7 @@
 use crate::cli::ScoresArgs;
 use crate::context::Context;
 use crate::output::{self, Format, Output};
-use crate::scores::{self, format_number};
+use crate::production::scores::{self, format_number};
 use anyhow::Result;
 
 pub fn run(args: &ScoresArgs, ctx: &Context) -> Result<Output> {
@@ -9,7 +9,8 @@ pub fn run(args: &ScoresArgs, ctx: &Context) -> Result<Output> {
     let name = crate::commands::parse_name(&args.name)?;
     let repo = ctx.repo(&registry)?;
     let history = ctx.history(&registry, &repo)?;
-    let prompt = crate::deploy::released_prompt(&history, &name, ctx.mainline_rev(&registry))?;
+    let prompt =
+        crate::production::deploy::released_prompt(&history, &name, ctx.mainline_rev(&registry))?;
     let table = scores::table(&repo, &name, prompt)?;
     if args.format == Format::Json {
         return Output::json(&table);

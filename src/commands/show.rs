@@ -1,9 +1,9 @@
 use crate::cli::{ShowArgs, ShowFormat};
 use crate::context::Context;
-use crate::name::PromptName;
 use crate::output::{Output, Paint};
-use crate::prompt::{Kind, Prompt};
 use anyhow::Result;
+use promptreg_core::name::PromptName;
+use promptreg_core::prompt::{Kind, Prompt};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -16,12 +16,12 @@ struct Shown<'a> {
     origin: String,
     kind: Kind,
     #[serde(flatten)]
-    file: &'a crate::prompt::PromptFile,
+    file: &'a promptreg_core::prompt::PromptFile,
 }
 
 pub fn run(args: &ShowArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
-    let reference = crate::reference::PromptRef::parse(&args.prompt)?;
+    let reference = promptreg_core::reference::PromptRef::parse(&args.prompt)?;
     let name = reference.name.clone();
     let loaded = crate::lookup::load(ctx, &registry, &reference)?;
     let (prompt, path) = (loaded.prompt, loaded.path);

@@ -1,9 +1,9 @@
 use crate::cli::StatusArgs;
 use crate::context::Context;
-use crate::git::Repo;
+use crate::history::git::Repo;
 use crate::output::{self, Format, Output};
-use crate::prompt;
 use anyhow::Result;
+use promptreg_core::prompt;
 use serde::Serialize;
 use std::collections::BTreeSet;
 

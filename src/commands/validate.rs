@@ -1,11 +1,11 @@
 use crate::cli::ValidateArgs;
-use crate::config::{self, Config};
 use crate::context::Context;
-use crate::finding::{Finding, Level};
 use crate::output::{Format, Output};
-use crate::prompt;
-use crate::registry::{self, Registry};
 use anyhow::Result;
+use promptreg_core::config::{self, Config};
+use promptreg_core::finding::{Finding, Level};
+use promptreg_core::prompt;
+use promptreg_core::registry::{self, Registry};
 use serde::Serialize;
 
 /// `validate --format json`.

@@ -1,10 +1,10 @@
 use crate::cli::VerifyArgs;
 use crate::context::Context;
-use crate::error::fail;
 use crate::history::short;
 use crate::lockfile::{self, Existing, Problem, Verification};
 use crate::output::{Format, Output};
 use anyhow::Result;
+use promptreg_core::error::fail;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -79,7 +79,7 @@ fn against_dir(dir: &std::path::Path, shown: &str, format: Format) -> Result<Out
                 format!(
                     "{shown}: {} file(s) match {} (environment {})",
                     verification.checked,
-                    lockfile::MANIFEST,
+                    promptreg_core::manifest::MANIFEST,
                     manifest.environment
                 )
             } else {

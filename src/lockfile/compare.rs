@@ -1,10 +1,10 @@
 //! Comparing: what changed per environment, and entries edited by hand.
 
 use super::*;
-use crate::error::fail;
 use crate::history::History;
-use crate::name::PromptName;
 use anyhow::Result;
+use promptreg_core::error::fail;
+use promptreg_core::name::PromptName;
 use semver::Version;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -176,26 +176,6 @@ pub struct Comparison {
     pub edited_by_hand: Vec<HandEdit>,
     /// Why the lockfile on disk could not be read, when it could not.
     pub unreadable: Option<String>,
-}
-
-impl Lockfile {
-    /// What environment `env` pins, or an error listing the environments.
-    pub fn environment(&self, env: &str) -> Result<&BTreeMap<String, Pin>> {
-        self.environments.get(env).ok_or_else(|| {
-            let known: Vec<&str> = self.environments.keys().map(String::as_str).collect();
-            fail(format!("{FILE_NAME} has no environment `{env}`"))
-                .hint(format!(
-                    "environments in {FILE_NAME}: {}; add `{env}` to {} and run `promptreg lock`",
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    },
-                    crate::config::FILE_NAME
-                ))
-                .into()
-        })
-    }
 }
 
 /// The lockfile a command cannot do without: missing or unreadable is an

@@ -1,13 +1,14 @@
 //! Resolution: promptreg.yaml + history → lockfile.
 
 use super::*;
-use crate::config::{Config, EnvRule};
-use crate::error::fail;
-use crate::history::{self, History, PromptHistory, ReleasedVersion};
-use crate::name::PromptName;
-use crate::yaml;
+use crate::history::{History, PromptHistory, ReleasedVersion};
 use anyhow::Result;
 use indexmap::IndexMap;
+use promptreg_core::config::{is_environment_name, DEFAULT_ENVIRONMENT};
+use promptreg_core::config::{Config, EnvRule};
+use promptreg_core::error::fail;
+use promptreg_core::name::PromptName;
+use promptreg_core::yaml;
 use semver::{Version, VersionReq};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -129,7 +130,10 @@ pub fn entry_for(name: &PromptName, release: &ReleasedVersion) -> Result<LockEnt
         // committed), the release commit says who and when; no reason.
         reason: changelog.map(|e| e.reason.clone()).unwrap_or_default(),
         author: changelog.map_or_else(|| release.commit.author.to_string(), |e| e.author.clone()),
-        date: changelog.map_or_else(|| history::rfc3339(release.commit.time), |e| e.date.clone()),
+        date: changelog.map_or_else(
+            || promptreg_core::date::rfc3339(release.commit.time),
+            |e| e.date.clone(),
+        ),
     })
 }
 
@@ -151,8 +155,8 @@ pub fn resolve(
     let at = |path: &[&str]| {
         let loc = yaml::locate(config_text, path);
         match loc {
-            Some(l) => format!("{}:{l}", crate::config::FILE_NAME),
-            None => crate::config::FILE_NAME.to_string(),
+            Some(l) => format!("{}:{l}", promptreg_core::config::FILE_NAME),
+            None => promptreg_core::config::FILE_NAME.to_string(),
         }
     };
     let mut builder = EntryBuilder {
@@ -167,7 +171,7 @@ pub fn resolve(
                 "{}: environment name `{env}` must be lowercase letters, digits, `_` and `-`, starting with a letter or digit",
                 at(&["environments", env])
             ))
-            .hint(format!("rename it in {}", crate::config::FILE_NAME))
+            .hint(format!("rename it in {}", promptreg_core::config::FILE_NAME))
             .into());
         }
         let mut pins = BTreeMap::new();
@@ -198,8 +202,10 @@ pub fn resolve(
             }
             let where_ = at(&["environments", env, key]);
             let name = PromptName::parse(key).map_err(|e| {
-                fail(format!("{where_}: environment `{env}`: {e}"))
-                    .hint(format!("fix the name in {}", crate::config::FILE_NAME))
+                fail(format!("{where_}: environment `{env}`: {e}")).hint(format!(
+                    "fix the name in {}",
+                    promptreg_core::config::FILE_NAME
+                ))
             })?;
             let Some(prompt) = history.get(&name).filter(|h| !h.versions.is_empty()) else {
                 let suggestion = yaml::did_you_mean(key, &known)
@@ -215,7 +221,7 @@ pub fn resolve(
             };
             let picked = pick(prompt, rule).map_err(|why| {
                 fail(format!("{where_}: environment `{env}`, {name}: {why}"))
-                    .hint(format!("change the requirement in {}, or release a matching version with `promptreg bump`", crate::config::FILE_NAME))
+                    .hint(format!("change the requirement in {}, or release a matching version with `promptreg bump`", promptreg_core::config::FILE_NAME))
             })?;
             pin(&name, picked)?;
         }

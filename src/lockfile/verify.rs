@@ -2,13 +2,15 @@
 //! planning an export.
 
 use super::*;
-use crate::error::fail;
-use crate::git::Repo;
+use crate::history::git::Repo;
 use crate::history::{self, short};
-use crate::name::PromptName;
-use anyhow::Result;
+use anyhow::{Context as _, Result};
+use promptreg_core::digest::sha256_hex;
+use promptreg_core::error::fail;
+use promptreg_core::manifest::{Manifest, ManifestEntry, MANIFEST};
+use promptreg_core::name::PromptName;
 use semver::Version;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
@@ -163,26 +165,6 @@ pub fn verify_git(
         checked: lock.prompts.len(),
         problems,
     })
-}
-
-/// `manifest.json` of an export directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Manifest {
-    pub environment: String,
-    pub lockfile_version: u32,
-    /// Prompt name → what was written for it.
-    pub prompts: BTreeMap<String, ManifestEntry>,
-}
-
-/// One exported prompt file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ManifestEntry {
-    pub version: String,
-    pub sha256: String,
-    /// Relative to the export directory: `support/triage.prompt.yaml`.
-    pub path: String,
 }
 
 /// What `export` writes: files relative to the output directory (the
