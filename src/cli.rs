@@ -233,9 +233,11 @@ pub enum SchemaKind {
     Prompt,
     Config,
     Lockfile,
+    // `manifest.json` of a bundle written by `export`.
+    Manifest,
 }
 
-/// Print a JSON Schema (prompt files, promptreg.yaml, prompts.lock).
+/// Print a JSON Schema (prompt files, promptreg.yaml, prompts.lock, an export's manifest.json).
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   promptreg schema prompt > prompt.schema.json")]
@@ -385,12 +387,15 @@ pub struct LockArgs {
   promptreg verify --against deploy/prompts a directory written by `export`
 
 Checks each pinned entry's blob id, sha256, version and release commit on the
-mainline; with --against, each file of an export directory against its
-manifest.json (no Git needed).
+mainline; with --against, a bundle written by `export` against its
+manifest.json (no Git needed): every listed file present at its place with
+its sha256 and version, the manifest consistent, and no file it does not
+list.
 
 Exit codes:
   0  every pinned file matches
   1  a mismatch (SECURITY: ...), or a lockfile/manifest that does not parse
+     (a manifest_version this promptreg does not read included)
   2  could not run (no prompts.lock, no manifest.json, not a registry)")]
 pub struct VerifyArgs {
     /// Verify a directory written by `export` instead of Git objects.
@@ -406,9 +411,11 @@ pub struct VerifyArgs {
   promptreg export --env production --out build/prompts
   promptreg export --env staging --out /srv/prompts --force --format json
 
-Writes DIR/<name>.prompt.yaml for every prompt ENV pins in prompts.lock, from
-Git objects (checked against the lockfile's blob id and sha256), and
-DIR/manifest.json. The directory is built next to DIR and renamed into place.
+Writes DIR/<name>@<version>.prompt.yaml for every version ENV pins in
+prompts.lock (each arm of an A/B split included), from Git objects (checked
+against the lockfile's blob id and sha256), and DIR/manifest.json
+(`promptreg schema manifest`). The directory is built next to DIR and renamed
+into place: a failure leaves no half-written bundle.
 
 Exit codes:
   0  exported
@@ -622,21 +629,40 @@ pub struct PickArgs {
 #[command(after_help = "Examples:
   promptreg score support/triage@1.3.0 --metric accuracy=0.91 --samples 500 --source evals/v7
   promptreg score support/triage@latest --metric accuracy=0.88 --metric p95_latency_ms=820
+  promptreg score --from outcomes.jsonl --source prod/2026-06-01
 
 Appends one JSON line per metric to the note of refs/notes/promptreg on the
 version's release commit (`git notes --ref promptreg show COMMIT` prints it).
-Share scores with `git push origin refs/notes/promptreg`.")]
+Share scores with `git push origin refs/notes/promptreg`.
+
+--from reads outcome records, one JSON object a line (blank lines skipped):
+`prompt`, `version` (a released version), `metric` and `value` (a number)
+are required, other keys are ignored. It records, per (prompt, version,
+metric), the mean value with the number of lines as `samples`; the source
+defaults to the file's name. A file with any bad line records nothing.")]
+#[command(group(clap::ArgGroup::new("scored").required(true).args(["prompt", "from"])))]
 pub struct ScoreArgs {
     /// The released version: NAME@VERSION, NAME@^1.2, NAME@latest.
-    pub prompt: String,
+    pub prompt: Option<String>,
     /// A score, METRIC=VALUE (repeatable).
-    #[arg(long = "metric", value_name = "METRIC=VALUE", required = true)]
+    #[arg(
+        long = "metric",
+        value_name = "METRIC=VALUE",
+        required_unless_present = "from",
+        conflicts_with = "from"
+    )]
     pub metrics: Vec<String>,
-    /// Where the scores come from (an eval suite, a run id, a dashboard).
+    /// Outcome records to aggregate, one JSON object a line (instead of
+    /// NAME@VERSION --metric).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub from: Option<PathBuf>,
+    /// Where the scores come from (an eval suite, a run id, a dashboard)
+    /// [with --from, default: the file's name].
     #[arg(long, value_name = "TEXT")]
     pub source: Option<String>,
-    /// How many examples the scores were computed on.
-    #[arg(long, value_name = "N")]
+    /// How many examples the scores were computed on (with --from: the
+    /// number of lines of each group).
+    #[arg(long, value_name = "N", conflicts_with = "from")]
     pub samples: Option<u64>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,

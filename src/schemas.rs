@@ -5,6 +5,7 @@ use crate::cli::SchemaKind;
 pub const PROMPT: &str = include_str!("../schemas/prompt.schema.json");
 pub const CONFIG: &str = include_str!("../schemas/config.schema.json");
 pub const LOCKFILE: &str = include_str!("../schemas/lockfile.schema.json");
+pub const MANIFEST: &str = include_str!("../schemas/manifest.schema.json");
 
 /// Where `init` writes the schemas inside a registry.
 pub const DIR: &str = ".promptreg/schemas";
@@ -14,6 +15,7 @@ pub const ALL: &[(SchemaKind, &str, &str)] = &[
     (SchemaKind::Prompt, "prompt.schema.json", PROMPT),
     (SchemaKind::Config, "config.schema.json", CONFIG),
     (SchemaKind::Lockfile, "lockfile.schema.json", LOCKFILE),
+    (SchemaKind::Manifest, "manifest.schema.json", MANIFEST),
 ];
 
 pub fn text(kind: SchemaKind) -> &'static str {

@@ -557,7 +557,7 @@ fn a_registry_path_with_spaces_and_non_ascii_characters_works() {
         out_dir.to_str().unwrap(),
     ])
     .ok();
-    assert!(out_dir.join("support/triage.prompt.yaml").is_file());
+    assert!(out_dir.join("support/triage@0.1.0.prompt.yaml").is_file());
     in_dir(&["verify", "--against", out_dir.to_str().unwrap()]).ok();
     // From outside, with -C.
     run(root.cmd().args(["-C", name, "list"]))

@@ -105,6 +105,7 @@ fn init_runs_git_init_and_writes_schemas() {
         "prompt.schema.json",
         "config.schema.json",
         "lockfile.schema.json",
+        "manifest.schema.json",
     ] {
         let written = repo.read(&format!(".promptreg/schemas/{file}"));
         let shipped = std::fs::read_to_string(manifest_dir().join("schemas").join(file)).unwrap();
@@ -1227,6 +1228,7 @@ fn schema_prints_the_shipped_schemas() {
         ("prompt", "prompt.schema.json"),
         ("config", "config.schema.json"),
         ("lockfile", "lockfile.schema.json"),
+        ("manifest", "manifest.schema.json"),
     ] {
         let run = dir.run(&["schema", kind]);
         run.ok();

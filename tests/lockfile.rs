@@ -482,6 +482,56 @@ fn interrupted_lock_leaves_the_old_lockfile_intact() {
     assert_ne!(repo.read("prompts.lock"), old);
 }
 
+/// The bytes of a Git blob, from the git CLI.
+fn blob_bytes(repo: &TestRepo, blob: &str) -> Vec<u8> {
+    let out = std::process::Command::new("git")
+        .current_dir(repo.path())
+        .args(["cat-file", "blob", blob])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git cat-file blob {blob}");
+    out.stdout
+}
+
+/// The manifest entry `export` must write for (name, version): the
+/// lockfile entry's facts at `<name>@<version>.prompt.yaml`.
+fn bundle_file(repo: &TestRepo, name: &str, version: &str) -> serde_json::Value {
+    let f = |key: &str| field(repo, name, version, key);
+    serde_json::json!({
+        "name": name,
+        "version": version,
+        "path": format!("{name}@{version}.prompt.yaml"),
+        "sha256": f("sha256"),
+        "blob": f("blob"),
+        "commit": f("commit"),
+        "author": f("author"),
+        "date": f("date"),
+        "reason": f("reason"),
+    })
+}
+
+fn manifest_validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/manifest.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+/// Asserts that a manifest validates against schemas/manifest.schema.json.
+#[track_caller]
+fn assert_manifest_valid(value: &serde_json::Value) {
+    let errors: Vec<String> = manifest_validator()
+        .iter_errors(value)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{}\n{value:#}", errors.join("\n"));
+}
+
+/// The manifest.json of a bundle directory, as JSON.
+fn read_manifest(repo: &TestRepo, dir: &str) -> serde_json::Value {
+    serde_json::from_str(&repo.read(&format!("{dir}/manifest.json"))).unwrap()
+}
+
 #[test]
 fn export_writes_the_pinned_bytes_from_git_and_a_manifest() {
     let repo = registry();
@@ -490,63 +540,43 @@ fn export_writes_the_pinned_bytes_from_git_and_a_manifest() {
     repo.prompt("classify/sentiment", "version: 9.9.9\ngarbage\n");
     let run = repo.run(&["export", "--env", "production", "--out", "build/prompts"]);
     run.ok()
-        .stdout_has("Exported 3 prompt(s) of environment `production` to build/prompts");
+        .stdout_has("Exported 3 prompt(s) of environment `production` to build/prompts (3 file(s) and manifest.json, registry commit ");
     let out = repo.file("build/prompts");
-    let mut files: Vec<String> = Vec::new();
-    for name in ["classify/sentiment", "summarize/article", "support/triage"] {
-        let file = format!("{name}.prompt.yaml");
-        files.push(file.clone());
-        let want: Vec<u8> = std::process::Command::new("git")
-            .current_dir(repo.path())
-            .args(["cat-file", "blob"])
-            .arg(field(
-                &repo,
-                name,
-                match name {
-                    "summarize/article" => "1.0.0",
-                    _ => "1.1.0",
-                },
-                "blob",
-            ))
-            .output()
-            .unwrap()
-            .stdout;
-        assert_eq!(std::fs::read(out.join(&file)).unwrap(), want, "{file}");
+    let pins = [
+        ("classify/sentiment", "1.1.0"),
+        ("summarize/article", "1.0.0"),
+        ("support/triage", "1.1.0"),
+    ];
+    for (name, version) in pins {
+        let file = format!("{name}@{version}.prompt.yaml");
+        assert_eq!(
+            std::fs::read(out.join(&file)).unwrap(),
+            blob_bytes(&repo, &field(&repo, name, version, "blob")),
+            "{file}"
+        );
+        run.stdout_has(&file);
     }
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-    let sha = |name: &str, version: &str| field(&repo, name, version, "sha256");
-    assert_eq!(
-        manifest,
-        serde_json::json!({
-            "environment": "production",
-            "lockfile_version": 1,
-            "prompts": {
-                "classify/sentiment": {
-                    "version": "1.1.0",
-                    "sha256": sha("classify/sentiment", "1.1.0"),
-                    "path": "classify/sentiment.prompt.yaml"
-                },
-                "summarize/article": {
-                    "version": "1.0.0",
-                    "sha256": sha("summarize/article", "1.0.0"),
-                    "path": "summarize/article.prompt.yaml"
-                },
-                "support/triage": {
-                    "version": "1.1.0",
-                    "sha256": sha("support/triage", "1.1.0"),
-                    "path": "support/triage.prompt.yaml"
-                }
-            }
-        })
-    );
-    // Keys sorted, as promised.
     let text = std::fs::read_to_string(out.join("manifest.json")).unwrap();
-    let keys: Vec<usize> = ["classify/sentiment", "summarize/article", "support/triage"]
-        .iter()
-        .map(|k| text.find(k).unwrap())
-        .collect();
-    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{text}");
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let expected = serde_json::json!({
+        "manifest_version": 2,
+        "environment": "production",
+        "registry_commit": repo.git(&["rev-parse", "HEAD"]),
+        "lockfile_sha256": promptreg_core::digest::sha256_hex(&std::fs::read(repo.file("prompts.lock")).unwrap()),
+        "prompts": {
+            "classify/sentiment": "1.1.0",
+            "summarize/article": "1.0.0",
+            "support/triage": "1.1.0"
+        },
+        "files": pins.iter().map(|(n, v)| bundle_file(&repo, n, v)).collect::<Vec<_>>(),
+    });
+    assert_eq!(manifest, expected);
+    assert_manifest_valid(&manifest);
+    // Stable bytes: pretty JSON, keys in this order, a final newline.
+    assert_eq!(
+        text,
+        serde_json::to_string_pretty(&expected).unwrap() + "\n"
+    );
     // --format json prints the manifest.
     let json = repo.run(&[
         "export",
@@ -585,6 +615,344 @@ fn export_writes_the_pinned_bytes_from_git_and_a_manifest() {
         .stderr_has("production, staging");
 }
 
+const SPLIT_CONFIG: &str = r#"prompts_dir: prompts
+environments:
+  production:
+    "*": latest
+  canary:
+    support/triage:
+      split: { "=1.1.0": 10, "=1.0.0": 60, "=1.2.0": 30 }
+    classify/sentiment: "=2.0.0"
+"#;
+
+/// `registry()` with `SPLIT_CONFIG`, locked, and `canary` exported to `out`.
+fn exported_split() -> TestRepo {
+    let repo = registry();
+    repo.write("promptreg.yaml", SPLIT_CONFIG);
+    lock(&repo);
+    repo.run(&["export", "--env", "canary", "--out", "out"])
+        .ok();
+    repo
+}
+
+#[test]
+fn export_writes_every_arm_of_a_split_and_a_manifest_that_validates() {
+    let repo = registry();
+    repo.write("promptreg.yaml", SPLIT_CONFIG);
+    lock(&repo);
+    let run = repo.run(&["export", "--env", "canary", "--out", "out"]);
+    run.ok().stdout_has(
+        "Exported 2 prompt(s) of environment `canary` to out (4 file(s) and manifest.json",
+    );
+    let files = [
+        ("classify/sentiment", "2.0.0", "-"),
+        ("support/triage", "1.0.0", "60%"),
+        ("support/triage", "1.1.0", "10%"),
+        ("support/triage", "1.2.0", "30%"),
+    ];
+    // One table row per file, with the arm's weight.
+    let rows: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with('│')).collect();
+    assert_eq!(rows.len(), 1 + files.len(), "{}", run.stdout);
+    for ((name, version, weight), row) in files.iter().zip(&rows[1..]) {
+        let cells: Vec<&str> = row.trim_matches('│').split('┆').map(str::trim).collect();
+        let sha = field(&repo, name, version, "sha256");
+        assert_eq!(
+            cells,
+            vec![
+                *name,
+                *version,
+                *weight,
+                &format!("{name}@{version}.prompt.yaml"),
+                &sha[..12]
+            ]
+        );
+        // Every arm's bytes, from Git.
+        assert_eq!(
+            std::fs::read(repo.file(&format!("out/{name}@{version}.prompt.yaml"))).unwrap(),
+            blob_bytes(&repo, &field(&repo, name, version, "blob"))
+        );
+    }
+    let manifest = read_manifest(&repo, "out");
+    assert_manifest_valid(&manifest);
+    assert_eq!(
+        manifest["prompts"],
+        serde_json::json!({
+            "classify/sentiment": "2.0.0",
+            "support/triage": {"split": [
+                {"version": "1.0.0", "weight": 60},
+                {"version": "1.1.0", "weight": 10},
+                {"version": "1.2.0", "weight": 30}
+            ]}
+        })
+    );
+    assert_eq!(
+        manifest["files"],
+        serde_json::json!(files
+            .iter()
+            .map(|(n, v, _)| bundle_file(&repo, n, v))
+            .collect::<Vec<_>>())
+    );
+    assert_eq!(manifest["environment"], "canary");
+    assert_eq!(
+        manifest["registry_commit"],
+        repo.git(&["rev-parse", "HEAD"])
+    );
+    // Nothing but the listed files and the manifest.
+    let mut written: Vec<String> = repo
+        .files()
+        .keys()
+        .filter_map(|p| p.strip_prefix("out").ok())
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        vec![
+            "classify/sentiment@2.0.0.prompt.yaml",
+            "manifest.json",
+            "support/triage@1.0.0.prompt.yaml",
+            "support/triage@1.1.0.prompt.yaml",
+            "support/triage@1.2.0.prompt.yaml",
+        ]
+    );
+    // --format json prints the same manifest.
+    let json = repo.run(&[
+        "export", "--env", "canary", "--out", "out", "--force", "--format", "json",
+    ]);
+    json.ok();
+    assert_eq!(json.json(), manifest);
+
+    // The bundle loads with the core crate, and each key gets the arm
+    // `pick` gives it.
+    let bundle = promptreg_core::bundle::load(&repo.file("out")).unwrap();
+    let keys: Vec<String> = (0..50).map(|i| format!("user-{i}")).collect();
+    let mut args = vec!["pick", "support/triage", "--env", "canary"];
+    for k in &keys {
+        args.extend(["--key", k.as_str()]);
+    }
+    let picked = repo.run(&args);
+    picked.ok();
+    for (key, line) in keys.iter().zip(picked.stdout.lines()) {
+        let loaded = bundle.select("support/triage", Some(key)).unwrap().unwrap();
+        assert_eq!(line, format!("{key}\t{}", loaded.entry.version));
+    }
+
+    // The schema is strict.
+    let validator = manifest_validator();
+    for (pointer, bad) in [
+        ("/manifest_version", serde_json::json!(3)),
+        ("/registry_commit", serde_json::json!("HEAD")),
+        ("/lockfile_sha256", serde_json::json!("ABC")),
+        ("/environment", serde_json::json!("Canary")),
+        (
+            "/files/0/path",
+            serde_json::json!("../classify/sentiment@2.0.0.prompt.yaml"),
+        ),
+        (
+            "/files/0/path",
+            serde_json::json!("classify/sentiment.prompt.yaml"),
+        ),
+        ("/files/0/blob", serde_json::json!("e".repeat(39))),
+        ("/files/0/version", serde_json::json!("2.0")),
+        ("/files/0/extra", serde_json::json!("x")),
+        (
+            "/prompts/support~1triage/split/0/weight",
+            serde_json::json!(101),
+        ),
+        (
+            "/prompts/support~1triage/split/0/version",
+            serde_json::json!("^1"),
+        ),
+    ] {
+        let mut value = manifest.clone();
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        value
+            .pointer_mut(parent)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .insert(key.replace("~1", "/"), bad.clone());
+        assert!(!validator.is_valid(&value), "{pointer} = {bad} accepted");
+    }
+    let mut value = manifest.clone();
+    value["prompts"]
+        .as_object_mut()
+        .unwrap()
+        .insert("Bad Name".into(), serde_json::json!("1.0.0"));
+    assert!(!validator.is_valid(&value));
+    let mut value = manifest;
+    value.as_object_mut().unwrap().remove("lockfile_sha256");
+    assert!(!validator.is_valid(&value));
+}
+
+#[test]
+fn verify_against_checks_a_bundle_with_a_split() {
+    let repo = exported_split();
+    repo.run(&["verify", "--against", "out"])
+        .ok()
+        .stdout_has("out: 4 file(s) match manifest.json (environment canary)");
+    let pristine = repo.files();
+    let arm = "out/support/triage@1.1.0.prompt.yaml";
+
+    // Changed bytes in one arm.
+    repo.write(arm, repo.read(arm) + "# injected\n");
+    repo.run(&["verify", "--against", "out"])
+        .code(1)
+        .stdout_has(&format!(
+            "SECURITY: support/triage 1.1.0: support/triage@1.1.0.prompt.yaml: sha256 mismatch: manifest.json lists {}, the file has ",
+            field(&repo, "support/triage", "1.1.0", "sha256")
+        ))
+        .stdout_has("out: 1 problem(s) in 4 file(s)");
+
+    // A missing arm, an extra file the manifest does not list.
+    repo.run(&["export", "--env", "canary", "--out", "out", "--force"])
+        .ok();
+    assert_eq!(repo.files(), pristine);
+    repo.remove("out/support/triage@1.0.0.prompt.yaml");
+    repo.write("out/support/triage@9.9.9.prompt.yaml", "x");
+    repo.run(&["verify", "--against", "out"])
+        .code(1)
+        .stdout_has("SECURITY: support/triage 1.0.0: support/triage@1.0.0.prompt.yaml: listed in manifest.json but missing")
+        .stdout_has("SECURITY: support/triage@9.9.9.prompt.yaml: not listed in manifest.json");
+    let json = repo.run(&["verify", "--against", "out", "--format", "json"]);
+    json.code(1);
+    let kinds = problem_kinds(&json);
+    assert_eq!(
+        kinds,
+        vec![
+            "file-missing support/triage 1.0.0",
+            "unexpected-file support/triage@9.9.9.prompt.yaml"
+        ]
+    );
+
+    // A manifest that drops an arm's file: the split names a version with
+    // no file, and the file is no longer listed.
+    repo.run(&["export", "--env", "canary", "--out", "out", "--force"])
+        .ok();
+    let text = repo.read("out/manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    manifest["files"].as_array_mut().unwrap().remove(2);
+    repo.write(
+        "out/manifest.json",
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    );
+    let json = repo.run(&["verify", "--against", "out", "--format", "json"]);
+    json.code(1);
+    let kinds: Vec<String> = json.json()["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}: {}",
+                p["kind"].as_str().unwrap(),
+                p["subject"].as_str().unwrap(),
+                p["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "inconsistent-manifest manifest.json: support/triage 1.1.0 is deployed but has no file",
+            "unexpected-file support/triage@1.1.0.prompt.yaml: not listed in manifest.json"
+        ]
+    );
+
+    // A manifest of a format this promptreg does not read (exit 1, said
+    // clearly), and one of the old format without manifest_version.
+    manifest = serde_json::from_str(&text).unwrap();
+    manifest["manifest_version"] = serde_json::json!(3);
+    repo.write(
+        "out/manifest.json",
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    );
+    repo.run(&["verify", "--against", "out"])
+        .code(1)
+        .stdout_has("SECURITY: out cannot be read: out/manifest.json: manifest_version 3 is not supported: this promptreg reads version 2")
+        .stderr_has("hint: write the directory again with `promptreg export`");
+    let json = repo.run(&["verify", "--against", "out", "--format", "json"]);
+    json.code(1);
+    assert_eq!(json.json()["ok"], false);
+    assert!(json.json()["unreadable"]
+        .as_str()
+        .unwrap()
+        .contains("manifest_version 3 is not supported"));
+    repo.write(
+        "out/manifest.json",
+        r#"{"environment": "canary", "lockfile_version": 1, "prompts": {}}"#,
+    );
+    repo.run(&["verify", "--against", "out"])
+        .code(1)
+        .stdout_has("out/manifest.json is not a valid manifest: has no manifest_version: it was written by an older promptreg; export the bundle again");
+}
+
+#[test]
+fn a_failed_export_leaves_no_directory() {
+    let repo = registry();
+    repo.write("promptreg.yaml", SPLIT_CONFIG);
+    lock(&repo);
+    repo.write("build/keep.txt", "keep");
+    // The last arm's bytes do not match the lockfile: nothing is written,
+    // not even the arms that did match.
+    let real = field(&repo, "support/triage", "1.2.0", "sha256");
+    edit_lockfile(&repo, &real, &"0".repeat(64));
+    repo.run(&["export", "--env", "canary", "--out", "build/out"])
+        .code(2)
+        .stderr_has("SECURITY: support/triage 1.2.0: sha256 mismatch")
+        .stderr_has("hint: run `promptreg verify`");
+    assert!(!repo.file("build/out").exists());
+    assert_eq!(leftovers(&repo.file("build")), Vec::<String>::new());
+    lock(&repo);
+
+    // A split whose weights were edited to not sum to 100.
+    edit_lockfile(&repo, "weight: 60", "weight: 61");
+    repo.run(&["export", "--env", "canary", "--out", "build/out"])
+        .code(2)
+        .stderr_has("refusing to export `canary`: support/triage is split between versions")
+        .stderr_has("sum to 101, not 100")
+        .stderr_has("hint: prompts.lock was edited by hand: run `promptreg lock`");
+    assert!(!repo.file("build/out").exists());
+    lock(&repo);
+
+    // Interrupted once every file is written, before the rename: no
+    // directory, or the old one intact.
+    let interrupted = |args: &[&str]| {
+        run(repo
+            .cmd()
+            .env("PROMPTREG_FAIL_BEFORE_RENAME", "1")
+            .args(args))
+    };
+    interrupted(&["export", "--env", "canary", "--out", "build/out"])
+        .code(2)
+        .stderr_has("interrupted before the rename");
+    assert!(!repo.file("build/out").exists());
+    assert_eq!(leftovers(&repo.file("build")), Vec::<String>::new());
+    repo.run(&["export", "--env", "production", "--out", "build/out"])
+        .ok();
+    let before = repo.files();
+    interrupted(&["export", "--env", "canary", "--out", "build/out", "--force"])
+        .code(2)
+        .stderr_has("interrupted before the rename");
+    assert_eq!(repo.files(), before);
+    assert_eq!(leftovers(&repo.file("build")), Vec::<String>::new());
+    assert_eq!(
+        read_manifest(&repo, "build/out")["environment"],
+        "production"
+    );
+    repo.run(&["verify", "--against", "build/out"]).ok();
+
+    // Before the first commit there is no registry commit to export from.
+    let empty = TestRepo::new();
+    empty.run(&["lock"]).ok();
+    empty
+        .run(&["export", "--env", "default", "--out", "out"])
+        .code(2)
+        .stderr_has("the mainline (HEAD) has no commit")
+        .stderr_has("hint: commit the prompts");
+    assert!(!empty.file("out").exists());
+}
+
 #[test]
 fn export_refuses_a_name_that_would_escape_the_directory() {
     let repo = registry();
@@ -612,6 +980,19 @@ fn export_refuses_a_name_that_would_escape_the_directory() {
     repo.run(&["verify"])
         .code(1)
         .stdout_has("SECURITY: ../evil 1.1.0: invalid prompt name `../evil`");
+    // A version that is a path would put the file elsewhere too.
+    let evil = evil
+        .replace("../evil", "support/triage")
+        .replace("1.1.0", "1.1.0/../../../evil");
+    repo.write("prompts.lock", &evil);
+    repo.run(&["export", "--env", "production", "--out", "deploy/out"])
+        .code(2)
+        .stderr_has(
+            "refusing to export support/triage `1.1.0/../../../evil`: it is not a SemVer version",
+        )
+        .stderr_has("hint: prompts.lock was edited by hand");
+    assert!(!repo.file("deploy/out").exists());
+    assert!(!repo.file("evil.prompt.yaml").exists());
 }
 
 #[test]
@@ -627,7 +1008,9 @@ fn export_refuses_a_non_empty_directory_unless_forced() {
     repo.run(&["export", "--env", "staging", "--out", "out", "--force"])
         .ok();
     assert!(!repo.file("out/stale.txt").exists());
-    assert!(repo.file("out/support/triage.prompt.yaml").is_file());
+    assert!(repo
+        .file("out/support/triage@2.0.0-rc.1.prompt.yaml")
+        .is_file());
     assert!(repo.file("out/manifest.json").is_file());
     assert_eq!(leftovers(repo.path()), Vec::<String>::new());
     repo.run(&["verify", "--against", "out"]).ok();
@@ -658,13 +1041,13 @@ fn verify_against_detects_tampering_in_an_export_directory() {
 
     // A changed file.
     repo.write(
-        "out/support/triage.prompt.yaml",
-        repo.read("out/support/triage.prompt.yaml") + "# injected\n",
+        "out/support/triage@1.1.0.prompt.yaml",
+        repo.read("out/support/triage@1.1.0.prompt.yaml") + "# injected\n",
     );
     let run = repo.run(&["verify", "--against", "out"]);
     run.code(1)
         .stdout_has(
-            "SECURITY: support/triage 1.1.0: support/triage.prompt.yaml: sha256 mismatch, wanted ",
+            "SECURITY: support/triage 1.1.0: support/triage@1.1.0.prompt.yaml: sha256 mismatch: manifest.json lists ",
         )
         .stdout_has("out: 1 problem(s) in 3 file(s)");
 
@@ -672,28 +1055,38 @@ fn verify_against_detects_tampering_in_an_export_directory() {
     repo.run(&["export", "--env", "production", "--out", "out", "--force"])
         .ok();
     assert_eq!(repo.files(), pristine);
-    repo.remove("out/summarize/article.prompt.yaml");
+    repo.remove("out/summarize/article@1.0.0.prompt.yaml");
     repo.write("out/extra.prompt.yaml", "x");
     let json = repo.run(&["verify", "--against", "out", "--format", "json"]);
     json.code(1);
-    let kinds: Vec<String> = json.json()["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            format!(
-                "{} {}",
-                p["kind"].as_str().unwrap(),
-                p["subject"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let kinds = problem_kinds(&json);
     assert_eq!(
         kinds,
         vec![
             "file-missing summarize/article 1.0.0",
             "unexpected-file extra.prompt.yaml"
         ]
+    );
+    // A file whose bytes match a tampered manifest but are not a valid
+    // prompt of the listed version.
+    repo.run(&["export", "--env", "production", "--out", "out", "--force"])
+        .ok();
+    let fake = "version: 1.1.0\n";
+    repo.write("out/support/triage@1.1.0.prompt.yaml", fake);
+    let manifest = repo.read("out/manifest.json");
+    repo.write(
+        "out/manifest.json",
+        manifest.replace(
+            &field(&repo, "support/triage", "1.1.0", "sha256"),
+            &promptreg_core::digest::sha256_hex(fake.as_bytes()),
+        ),
+    );
+    let json = repo.run(&["verify", "--against", "out", "--format", "json"]);
+    json.code(1);
+    assert_eq!(json.json()["problems"][0]["kind"], "invalid-prompt");
+    assert_eq!(
+        json.json()["problems"][0]["subject"],
+        "support/triage 1.1.0"
     );
 
     // A manifest path that leaves the directory.
@@ -702,12 +1095,29 @@ fn verify_against_detects_tampering_in_an_export_directory() {
     let manifest = repo.read("out/manifest.json");
     repo.write(
         "out/manifest.json",
-        manifest.replace("\"support/triage.prompt.yaml\"", "\"../promptreg.yaml\""),
+        manifest.replace(
+            "\"support/triage@1.1.0.prompt.yaml\"",
+            "\"../promptreg.yaml\"",
+        ),
     );
     repo.run(&["verify", "--against", "out"])
         .code(1)
-        .stdout_has("SECURITY: support/triage 1.1.0: path `../promptreg.yaml` is not a relative path inside out")
-        .stdout_has("SECURITY: support/triage.prompt.yaml: not listed in manifest.json");
+        .stdout_has("SECURITY: support/triage 1.1.0: ../promptreg.yaml: the file of support/triage 1.1.0 must be at `support/triage@1.1.0.prompt.yaml`")
+        .stdout_has("SECURITY: support/triage@1.1.0.prompt.yaml: not listed in manifest.json");
+    // A symbolic link where a listed file should be, even to the right bytes.
+    #[cfg(unix)]
+    {
+        repo.write("out/manifest.json", &manifest);
+        let file = repo.file("out/support/triage@1.1.0.prompt.yaml");
+        std::fs::rename(&file, repo.file("elsewhere.prompt.yaml")).unwrap();
+        std::os::unix::fs::symlink(repo.file("elsewhere.prompt.yaml"), &file).unwrap();
+        repo.run(&["verify", "--against", "out"])
+            .code(1)
+            .stdout_has("SECURITY: support/triage 1.1.0: support/triage@1.1.0.prompt.yaml: is, or is inside, a symbolic link");
+        std::fs::remove_file(&file).unwrap();
+        std::fs::rename(repo.file("elsewhere.prompt.yaml"), &file).unwrap();
+        repo.run(&["verify", "--against", "out"]).ok();
+    }
 
     // A manifest that does not parse: a finding. No manifest: cannot run.
     repo.write("out/manifest.json", &manifest[..manifest.len() / 2]);
@@ -790,7 +1200,9 @@ fn deleted_prompts_are_pinned_only_when_named() {
     repo.run(&["verify"]).ok();
     repo.run(&["export", "--env", "production", "--out", "out"])
         .ok();
-    assert!(repo.file("out/summarize/article.prompt.yaml").is_file());
+    assert!(repo
+        .file("out/summarize/article@0.2.1.prompt.yaml")
+        .is_file());
 }
 
 #[test]
@@ -850,9 +1262,19 @@ fn splits_are_locked_with_their_weights() {
     assert!(text.contains("  - name: support/triage\n    version: 1.1.0\n"));
     repo.run(&["lock", "--locked"]).ok();
     repo.run(&["verify"]).ok();
+    // Both arms are exported, with their weights in the manifest.
     repo.run(&["export", "--env", "production", "--out", "out"])
-        .code(2)
-        .stderr_has("not supported yet");
+        .ok();
+    assert!(repo.file("out/support/triage@1.0.0.prompt.yaml").is_file());
+    assert!(repo.file("out/support/triage@1.1.0.prompt.yaml").is_file());
+    assert_eq!(
+        read_manifest(&repo, "out")["prompts"]["support/triage"],
+        serde_json::json!({"split": [
+            {"version": "1.0.0", "weight": 90},
+            {"version": "1.1.0", "weight": 10}
+        ]})
+    );
+    repo.run(&["verify", "--against", "out"]).ok();
     // Two arms resolving to one version are refused.
     repo.write(
         "promptreg.yaml",
@@ -923,38 +1345,52 @@ fn readme_python_recipes_deploy_the_same_bytes_as_export() {
         return;
     }
     let repo = registry();
+    repo.write("promptreg.yaml", SPLIT_CONFIG);
     lock(&repo);
-    repo.run(&["export", "--env", "production", "--out", "exported"])
+    let files = [
+        "classify/sentiment@2.0.0.prompt.yaml",
+        "support/triage@1.0.0.prompt.yaml",
+        "support/triage@1.1.0.prompt.yaml",
+        "support/triage@1.2.0.prompt.yaml",
+    ];
+    repo.run(&["export", "--env", "canary", "--out", "exported"])
         .ok();
 
-    // The deploy script reads prompts.lock and `git cat-file`s each blob.
+    // The deploy script reads prompts.lock and `git cat-file`s each blob,
+    // every arm of the split included.
     let deploy = readme_block("#!/usr/bin/env python3\n\"\"\"Write the prompt files");
-    let out = python(repo.path(), &deploy, &["production", "from-python"]);
+    let out = python(repo.path(), &deploy, &["canary", "from-python"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for name in ["classify/sentiment", "summarize/article", "support/triage"] {
-        let file = format!("{name}.prompt.yaml");
+    for file in files {
         assert_eq!(
-            std::fs::read(repo.file("from-python").join(&file)).unwrap(),
-            std::fs::read(repo.file("exported").join(&file)).unwrap(),
+            std::fs::read(repo.file("from-python").join(file)).unwrap(),
+            std::fs::read(repo.file("exported").join(file)).unwrap(),
             "{file}"
         );
     }
     // Tampering stops it.
     let sha = field(&repo, "support/triage", "1.1.0", "sha256");
     edit_lockfile(&repo, &sha, &"0".repeat(64));
-    let out = python(repo.path(), &deploy, &["production", "tampered"]);
+    let out = python(repo.path(), &deploy, &["canary", "tampered"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("SECURITY: support/triage 1.1.0: sha256 mismatch"));
 
-    // The runtime loader reads manifest.json and checks every sha256.
-    let loader = readme_block("import hashlib, json, pathlib").replace(
-        "PROMPTS = load_prompts(\"/srv/prompts\")",
-        "print(json.dumps({n: p[\"version\"] for n, p in load_prompts(\"exported\").items()}, sort_keys=True))",
+    // The runtime loader reads manifest.json and checks every sha256; with
+    // the README's `pick`, a key gets the arm `promptreg pick` gives it.
+    let pick = readme_block("import hashlib\n\ndef pick(lock, name, env, key):");
+    let loader = readme_block("import hashlib, json, pathlib, re").replace(
+        "MANIFEST, PROMPTS = load_bundle(\"/srv/prompts\")",
+        &format!(
+            "{pick}\nMANIFEST, PROMPTS = load_bundle(\"exported\")\n\
+             lock = {{\"environments\": {{MANIFEST[\"environment\"]: MANIFEST[\"prompts\"]}}}}\n\
+             picked = {{k: pick(lock, \"support/triage\", MANIFEST[\"environment\"], k) for k in [\"u1\", \"u2\", \"u3\", \"u4\"]}}\n\
+             print(json.dumps({{\"files\": sorted(f\"{{n}}@{{v}}\" for (n, v), p in PROMPTS.items() if p[\"version\"] == v), \"picked\": picked}}, sort_keys=True))"
+        ),
     );
     let out = python(repo.path(), &loader, &[]);
     assert!(
@@ -962,18 +1398,40 @@ fn readme_python_recipes_deploy_the_same_bytes_as_export() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        r#"{"classify/sentiment": "1.1.0", "summarize/article": "1.0.0", "support/triage": "1.1.0"}"#
+        got["files"],
+        serde_json::json!([
+            "classify/sentiment@2.0.0",
+            "support/triage@1.0.0",
+            "support/triage@1.1.0",
+            "support/triage@1.2.0"
+        ])
     );
+    for key in ["u1", "u2", "u3", "u4"] {
+        let cli = repo.run(&["pick", "support/triage", "--env", "canary", "--key", key]);
+        cli.ok();
+        assert_eq!(
+            got["picked"][key].as_str().unwrap(),
+            cli.stdout.trim(),
+            "{key}"
+        );
+    }
+    // A changed file, or a manifest of another format, is refused.
+    let file = "exported/support/triage@1.2.0.prompt.yaml";
+    let original = repo.read(file);
+    repo.write(file, original.clone() + "\n");
+    let out = python(repo.path(), &loader, &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("support/triage 1.2.0: sha256 mismatch"));
+    repo.write(file, original);
+    let manifest = repo.read("exported/manifest.json");
     repo.write(
-        "exported/summarize/article.prompt.yaml",
-        repo.read("exported/summarize/article.prompt.yaml") + "\n",
+        "exported/manifest.json",
+        manifest.replace("\"manifest_version\": 2", "\"manifest_version\": 3"),
     );
     let out = python(repo.path(), &loader, &[]);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("summarize/article 1.0.0: sha256 mismatch")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported manifest_version 3"));
 }
 
 #[test]
@@ -997,6 +1455,22 @@ fn a_registry_in_a_subdirectory_of_the_repository() {
     repo.run(&["-C", team, "verify"]).ok();
     repo.run(&["-C", team, "export", "--env", "default", "--out", "../out"])
         .ok();
-    assert!(repo.file("out/a.prompt.yaml").is_file());
+    assert!(repo.file("out/a@1.0.0.prompt.yaml").is_file());
     repo.run(&["verify", "--against", "out"]).ok();
+}
+
+/// `verify --format json`'s problems as `KIND SUBJECT` lines.
+fn problem_kinds(run: &Run) -> Vec<String> {
+    run.json()["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["kind"].as_str().unwrap(),
+                p["subject"].as_str().unwrap()
+            )
+        })
+        .collect()
 }

@@ -701,6 +701,253 @@ fn scores_are_json_lines_in_a_git_note_on_the_release_commit() {
         .stderr_has("metric `x` is given twice");
 }
 
+/// The records of the note on `commit`, as JSON.
+fn note_records(repo: &TestRepo, commit: &str) -> Vec<Value> {
+    repo.git(&["notes", "--ref", "promptreg", "show", commit])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The commit refs/notes/promptreg points at, or `None`.
+fn notes_head(repo: &TestRepo) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .current_dir(repo.path())
+        .args(["rev-parse", "--verify", "-q", "refs/notes/promptreg"])
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[test]
+fn score_from_aggregates_outcome_records_per_version_and_metric() {
+    let repo = TestRepo::new();
+    // a 1.0.0 and b 1.0.0 share a release commit (and so a note).
+    release(&repo, "a", &["1.0.0"]);
+    release(&repo, "b", &["1.0.0"]);
+    let both = repo.commit("release a and b");
+    release(&repo, "a", &["1.0.0", "1.1.0"]);
+    let second = repo.commit("a 1.1.0");
+    // Extra keys (what a runtime logs) are ignored, blank lines skipped,
+    // key order is free, CRLF line endings are fine.
+    repo.write(
+        "logs/outcomes.jsonl",
+        [
+            r#"{"prompt":"a","version":"1.0.0","metric":"thumbs_up","value":1,"sha256":"abc","commit":"def","environment":"production","timestamp":"2026-06-01T10:00:00Z","key":"u1"}"#,
+            r#"{"value":0,"metric":"thumbs_up","version":"1.0.0","prompt":"a"}"#,
+            "",
+            r#"{"prompt":"a","version":"1.0.0","metric":"thumbs_up","value":0.5}"#,
+            "   ",
+            r#"{"prompt":"a","version":"1.0.0","metric":"latency_ms","value":800}"#,
+            r#"{"prompt":"a","version":"1.0.0","metric":"latency_ms","value":1000.5}"#,
+            r#"{"prompt":"a","version":"1.1.0","metric":"thumbs_up","value":1}"#,
+            "{\"prompt\":\"b\",\"version\":\"1.0.0\",\"metric\":\"thumbs_up\",\"value\":-2.5}\r",
+        ]
+        .join("\n")
+            + "\n",
+    );
+    let before = repo.files();
+    let run = repo.run(&["score", "--from", "logs/outcomes.jsonl"]);
+    run.ok()
+        .stdout_has("recorded 4 scores of 3 versions from 7 outcome records in logs/outcomes.jsonl (refs/notes/promptreg)\n")
+        .stdout_has(&format!("  a 1.0.0 on its release commit {}\n    latency_ms 900.25 (2 samples)\n    thumbs_up 0.5 (3 samples)\n", &both[..7]))
+        .stdout_has(&format!("  a 1.1.0 on its release commit {}\n    thumbs_up 1 (1 sample)\n", &second[..7]))
+        .stdout_has("  b 1.0.0 on its release commit ")
+        .stdout_has("git push origin refs/notes/promptreg");
+    // Nothing in the working tree changes: scores live in Git notes.
+    assert_eq!(repo.files(), before);
+
+    // One record per (prompt, version, metric), written as `--metric` writes
+    // them: mean value, number of lines as samples, the file's name as source.
+    let brief = |r: &Value| {
+        (
+            r["prompt"].as_str().unwrap().to_string(),
+            r["version"].as_str().unwrap().to_string(),
+            r["metric"].as_str().unwrap().to_string(),
+            r["value"].as_f64().unwrap(),
+            r["samples"].as_u64().unwrap(),
+        )
+    };
+    let row = |p: &str, v: &str, m: &str, value: f64, n: u64| {
+        (p.to_string(), v.to_string(), m.to_string(), value, n)
+    };
+    let first = note_records(&repo, &both);
+    assert_eq!(
+        first.iter().map(brief).collect::<Vec<_>>(),
+        vec![
+            row("a", "1.0.0", "latency_ms", 900.25, 2),
+            row("a", "1.0.0", "thumbs_up", 0.5, 3),
+            row("b", "1.0.0", "thumbs_up", -2.5, 1),
+        ]
+    );
+    assert_eq!(
+        note_records(&repo, &second)
+            .iter()
+            .map(brief)
+            .collect::<Vec<_>>(),
+        vec![row("a", "1.1.0", "thumbs_up", 1.0, 1)]
+    );
+    for r in &first {
+        assert_eq!(r["source"], "outcomes.jsonl");
+        assert_eq!(r["author"], AUTHOR);
+        assert!(promptreg_core::date::is_utc_rfc3339(
+            r["timestamp"].as_str().unwrap()
+        ));
+        assert_eq!(
+            r.as_object().unwrap().keys().collect::<Vec<_>>(),
+            [
+                "prompt",
+                "version",
+                "metric",
+                "value",
+                "samples",
+                "source",
+                "author",
+                "timestamp"
+            ]
+        );
+    }
+    // `scores` reads them like any other record.
+    let table = repo.run(&["scores", "a", "--format", "json"]);
+    table.ok();
+    assert_eq!(
+        table.json()["versions"][1]["scores"]["thumbs_up"]["samples"],
+        3
+    );
+    assert_eq!(
+        table.json()["versions"][0]["scores"]["thumbs_up"]["change"],
+        0.5
+    );
+
+    // A second run appends, with --source, and prints JSON.
+    repo.write(
+        "more.jsonl",
+        "{\"prompt\":\"a\",\"version\":\"1.1.0\",\"metric\":\"thumbs_up\",\"value\":0.25}\n",
+    );
+    let json = repo.run(&[
+        "score",
+        "--from",
+        "more.jsonl",
+        "--source",
+        "prod/2026-06-01",
+        "--format",
+        "json",
+    ]);
+    json.ok();
+    let report = json.json();
+    assert_eq!(report["from"], "more.jsonl");
+    assert_eq!(report["notes_ref"], "refs/notes/promptreg");
+    assert_eq!(report["outcomes"], 1);
+    assert_eq!(report["versions"].as_array().unwrap().len(), 1);
+    assert_eq!(report["versions"][0]["prompt"], "a");
+    assert_eq!(report["versions"][0]["version"], "1.1.0");
+    assert_eq!(report["versions"][0]["commit"], second.as_str());
+    let note = note_records(&repo, &second);
+    assert_eq!(note.len(), 2);
+    assert_eq!(
+        report["versions"][0]["records"],
+        serde_json::json!([note[1].clone()])
+    );
+    assert_eq!(note[1]["source"], "prod/2026-06-01");
+    assert_eq!(note[1]["value"], 0.25);
+    assert_eq!(note[1]["samples"], 1);
+}
+
+#[test]
+fn score_from_refuses_a_file_with_any_bad_line_and_records_nothing() {
+    let repo = TestRepo::new();
+    release(&repo, "a", &["1.0.0"]);
+    let commit = repo.commit("a 1.0.0");
+    repo.run(&["score", "a@1.0.0", "--metric", "accuracy=0.9"])
+        .ok();
+    let note = repo.git(&["notes", "--ref", "promptreg", "show", &commit]);
+    let head = notes_head(&repo);
+    assert!(head.is_some());
+    let good = r#"{"prompt":"a","version":"1.0.0","metric":"accuracy","value":1}"#;
+    repo.write(
+        "bad.jsonl",
+        [
+            good,
+            r#"{"prompt":"a","version":"1.0.0","metric":"accuracy","value":"high"}"#,
+            "",
+            "not json",
+            r#"{"prompt":"a","version":"1.0.0","metric":"bad metric","value":1}"#,
+            r#"{"prompt":"a","metric":"accuracy","value":1}"#,
+            "[1, 2]",
+            r#"{"prompt":"A/B","version":"1.0","metric":"accuracy","value":1}"#,
+            good,
+        ]
+        .join("\n"),
+    );
+    let run = repo.run(&["score", "--from", "bad.jsonl"]);
+    run.code(2)
+        .stderr_has(
+            "error: cannot record scores from bad.jsonl: 6 bad lines, so nothing was recorded:\n",
+        )
+        .stderr_has("\n  bad.jsonl:2: value is not a number\n")
+        .stderr_has("\n  bad.jsonl:4: not JSON: ")
+        .stderr_has("\n  bad.jsonl:5: metric `bad metric` is not a metric name")
+        .stderr_has("\n  bad.jsonl:6: version is missing\n")
+        .stderr_has("\n  bad.jsonl:7: not a JSON object\n")
+        .stderr_has("\n  bad.jsonl:8: prompt: invalid prompt name `A/B`")
+        .stderr_has("version `1.0` is not a SemVer version")
+        .stderr_has("hint: fix or remove those lines and run again");
+    assert!(!run.stderr.contains("bad.jsonl:1:"), "{}", run.stderr);
+    assert!(!run.stderr.contains("bad.jsonl:9:"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    // Not one record of the good lines was written.
+    assert_eq!(notes_head(&repo), head);
+    assert_eq!(
+        repo.git(&["notes", "--ref", "promptreg", "show", &commit]),
+        note
+    );
+
+    // A version, or a prompt, that was never released: the line says so.
+    repo.write(
+        "unreleased.jsonl",
+        [
+            good,
+            r#"{"prompt":"a","version":"2.0.0","metric":"accuracy","value":1}"#,
+            r#"{"prompt":"a","version":"2.0.0","metric":"f1","value":1}"#,
+            r#"{"prompt":"ghost","version":"1.0.0","metric":"accuracy","value":1}"#,
+        ]
+        .join("\n"),
+    );
+    repo.run(&["score", "--from", "unreleased.jsonl"])
+        .code(2)
+        .stderr_has("cannot record scores from unreleased.jsonl: 2 bad lines, so nothing was recorded:\n  unreleased.jsonl:2: a 2.0.0 is not a released version; released: 1.0.0\n  unreleased.jsonl:4: ghost has no released version on the mainline (HEAD)\n");
+    assert_eq!(notes_head(&repo), head);
+
+    // No records at all, no file, and arguments that do not go together.
+    repo.write("empty.jsonl", "\n\n");
+    repo.run(&["score", "--from", "empty.jsonl"])
+        .code(2)
+        .stderr_has("empty.jsonl has no outcome records: nothing to record");
+    repo.run(&["score", "--from", "missing.jsonl"])
+        .code(2)
+        .stderr_has("cannot read missing.jsonl")
+        .stderr_has("hint: ");
+    repo.write("good.jsonl", good);
+    for args in [
+        &["score", "a@1.0.0", "--from", "good.jsonl"][..],
+        &["score", "--from", "good.jsonl", "--metric", "accuracy=1"],
+        &["score", "--from", "good.jsonl", "--samples", "3"],
+    ] {
+        repo.run(args).code(2).stderr_has("cannot be used with");
+    }
+    repo.run(&["score"])
+        .code(2)
+        .stderr_has("<PROMPT|--from <FILE.jsonl>>");
+    assert_eq!(notes_head(&repo), head);
+    // The good file alone records.
+    repo.run(&["score", "--from", "good.jsonl"])
+        .ok()
+        .stdout_has("recorded 1 score of 1 version from 1 outcome record in good.jsonl");
+    assert_eq!(note_records(&repo, &commit).len(), 2);
+}
+
 // ---------------------------------------------------------------------------
 // Gates
 

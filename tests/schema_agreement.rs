@@ -131,6 +131,7 @@ fn schemas_are_valid_json_schemas_and_config_validates() {
         "prompt.schema.json",
         "config.schema.json",
         "lockfile.schema.json",
+        "manifest.schema.json",
     ] {
         validator(file);
     }

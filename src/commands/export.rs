@@ -1,10 +1,12 @@
 use crate::cli::ExportArgs;
 use crate::context::Context;
-use crate::lockfile;
+use crate::history::short;
+use crate::lockfile::{self, Pin};
 use crate::output::files;
 use crate::output::{self, Format, Output};
 use anyhow::Result;
 use promptreg_core::error::fail;
+use promptreg_core::manifest::MANIFEST;
 use std::path::{Component, Path, PathBuf};
 
 pub fn run(args: &ExportArgs, ctx: &Context) -> Result<Output> {
@@ -14,35 +16,67 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> Result<Output> {
     check_destination(&out, &shown, args.force, ctx, &registry)?;
 
     let repo = ctx.repo(&registry)?;
-    let lock = lockfile::read_required(
+    let (lock_bytes, lock) = lockfile::read_required_bytes(
         &registry.root.join(lockfile::FILE_NAME),
         "nothing to export",
     )?;
-    let plan = lockfile::export_plan(&lock, &args.env, &repo)?;
+    let mainline = ctx.mainline_rev(&registry);
+    let registry_commit = repo.resolve_commit(mainline)?.ok_or_else(|| {
+        fail(format!(
+            "the mainline ({mainline}) has no commit: nothing is released, so there is nothing to export"
+        ))
+        .hint("commit the prompts, run `promptreg lock`, then export")
+    })?;
+    let plan = lockfile::export_plan(
+        lockfile::ExportSource {
+            lock: &lock,
+            lock_bytes: &lock_bytes,
+            registry_commit: &registry_commit,
+        },
+        &args.env,
+        &repo,
+    )?;
     files::replace_dir(&out, &plan.files)?;
 
+    let manifest = &plan.manifest;
     Ok(match args.format {
-        Format::Json => Output::json(&plan.manifest)?,
+        Format::Json => Output::json(manifest)?,
         Format::Human => {
             let table = output::table(
-                &["prompt", "version", "file", "sha256"],
-                plan.manifest.prompts.iter().map(|(name, e)| {
+                &["prompt", "version", "weight", "file", "sha256"],
+                manifest.files.iter().map(|f| {
                     vec![
-                        name.clone(),
-                        e.version.clone(),
-                        e.path.clone(),
-                        e.sha256[..e.sha256.len().min(12)].to_string(),
+                        f.name.clone(),
+                        f.version.clone(),
+                        weight(manifest.prompts.get(&f.name), &f.version),
+                        f.path.clone(),
+                        f.sha256[..f.sha256.len().min(12)].to_string(),
                     ]
                 }),
             );
             Output::stdout(format!(
-                "{table}Exported {} prompt(s) of environment `{}` to {shown} (with {}); check it with `promptreg verify --against {shown}`\n",
-                plan.manifest.prompts.len(),
+                "{table}Exported {} prompt(s) of environment `{}` to {shown} ({} file(s) and {}, registry commit {}); check it with `promptreg verify --against {shown}`\n",
+                manifest.prompts.len(),
                 args.env,
-                promptreg_core::manifest::MANIFEST
+                manifest.files.len(),
+                MANIFEST,
+                short(&manifest.registry_commit),
             ))
         }
     })
+}
+
+/// The weight of `version` in a split pin (`90%`), or `-` for a single
+/// pinned version.
+fn weight(pin: Option<&Pin>, version: &str) -> String {
+    match pin {
+        Some(Pin::Split(s)) => s
+            .split
+            .iter()
+            .find(|a| a.version == version)
+            .map_or_else(|| "-".to_string(), |a| format!("{}%", a.weight)),
+        _ => "-".to_string(),
+    }
 }
 
 /// Refuses a destination that is a file, a non-empty directory without

@@ -181,8 +181,13 @@ pub struct Comparison {
 /// The lockfile a command cannot do without: missing or unreadable is an
 /// error saying how to fix it; `missing` says what a missing one means.
 pub fn read_required(path: &Path, missing: &str) -> Result<Lockfile> {
+    read_required_bytes(path, missing).map(|(_, lockfile)| lockfile)
+}
+
+/// [`read_required`], with the bytes the lockfile was parsed from.
+pub fn read_required_bytes(path: &Path, missing: &str) -> Result<(Vec<u8>, Lockfile)> {
     match read(path)? {
-        Existing::Valid { lockfile, .. } => Ok(lockfile),
+        Existing::Valid { bytes, lockfile } => Ok((bytes, lockfile)),
         Existing::Missing => Err(fail(format!("{FILE_NAME} does not exist: {missing}"))
             .hint("run `promptreg lock` and commit the lockfile")
             .into()),

@@ -1,13 +1,14 @@
-//! Verifying pinned bytes, against Git or an export directory, and
-//! planning an export.
+//! Verifying pinned bytes, against Git or a bundle written by `export`,
+//! and planning an export (docs/DESIGN.md §8, §11).
 
 use super::*;
 use crate::history::git::Repo;
 use crate::history::{self, short};
 use anyhow::{Context as _, Result};
+use promptreg_core::bundle;
 use promptreg_core::digest::sha256_hex;
 use promptreg_core::error::fail;
-use promptreg_core::manifest::{Manifest, ManifestEntry, MANIFEST};
+use promptreg_core::manifest::{file_path, BundleFile, Manifest, MANIFEST, MANIFEST_VERSION};
 use promptreg_core::name::PromptName;
 use semver::Version;
 use serde::Serialize;
@@ -33,10 +34,17 @@ pub enum ProblemKind {
     NotOnMainline,
     /// A file the manifest lists is missing from the directory.
     FileMissing,
-    /// A path that would leave the directory.
+    /// A path that would leave the directory (`..`, a symbolic link), or
+    /// that is not where the name and version put it.
     PathEscapes,
     /// A file in the directory that the manifest does not list.
     UnexpectedFile,
+    /// A listed file is not a valid prompt file, or carries another
+    /// version than the manifest lists.
+    InvalidPrompt,
+    /// The manifest contradicts itself: a pin without a file, a file no
+    /// pin deploys, a split whose weights do not sum to 100, a bad name or id.
+    InconsistentManifest,
 }
 
 /// One mismatch between what is pinned and what is there.
@@ -175,95 +183,176 @@ pub struct ExportPlan {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
-/// Plans the export of `env`: every pinned file's bytes, read from Git and
-/// checked against the lockfile's blob id and sha256, at
-/// `<name>.prompt.yaml`. Refuses a name that is not a prompt name (its
-/// path could leave the directory), a split pin, and tampered bytes.
-pub fn export_plan(lock: &Lockfile, env: &str, repo: &Repo) -> Result<ExportPlan> {
+/// Where the pins of an export come from.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportSource<'a> {
+    /// The parsed lockfile.
+    pub lock: &'a Lockfile,
+    /// The lockfile's bytes as read (the manifest carries their sha256).
+    pub lock_bytes: &'a [u8],
+    /// The commit the mainline resolves to (the registry commit).
+    pub registry_commit: &'a str,
+}
+
+/// Plans the export of `env` as a bundle (docs/DESIGN.md §11): every
+/// version the environment pins, each arm of an A/B split included, read
+/// from Git and checked against the lockfile's blob id and sha256, at
+/// `manifest::file_path(name, version)`, plus `manifest.json`. Refuses a
+/// name that is not a prompt name or a version that is not SemVer (its
+/// path could leave the directory), a split whose weights do not sum to
+/// 100, tampered bytes, and anything that would make a manifest
+/// `promptreg_core::bundle` refuses to load.
+pub fn export_plan(source: ExportSource<'_>, env: &str, repo: &Repo) -> Result<ExportPlan> {
+    let lock = source.lock;
     let pins = lock.environment(env)?;
-    let mut manifest = Manifest {
-        environment: env.to_string(),
-        lockfile_version: FORMAT_VERSION,
-        prompts: BTreeMap::new(),
-    };
-    let mut files = Vec::new();
+    let rewrite = || format!("{FILE_NAME} was edited by hand: run `promptreg lock` to rewrite it");
+    let mut prompts = BTreeMap::new();
+    let mut files: Vec<(BundleFile, Vec<u8>)> = Vec::new();
     for (name, pin) in pins {
         let prompt = PromptName::parse(name).map_err(|e| {
             fail(format!(
                 "refusing to export `{name}`: {e}; its file could land outside the output directory"
             ))
-            .hint(format!(
-                "{FILE_NAME} was edited by hand: run `promptreg lock` to rewrite it"
-            ))
+            .hint(rewrite())
         })?;
-        let path = prompt.file_name();
-        if !is_relative_path(&path) {
-            return Err(fail(format!(
-                "refusing to export `{name}`: its path `{path}` would land outside the output directory"
-            ))
-            .into());
-        }
-        let Pin::Version(version) = pin else {
-            return Err(fail(format!(
-                "environment `{env}` splits {name} between versions ({pin}); exporting A/B splits is not supported yet"
-            ))
-            .hint("export an environment without splits")
-            .into());
+        let pin = match pin {
+            Pin::Version(v) => Pin::Version(v.clone()),
+            Pin::Split(s) => {
+                let arms = promptreg_core::split::ordered(&s.split).map_err(|e| {
+                    fail(format!(
+                        "refusing to export `{env}`: {name} is split between versions ({pin}): {e}"
+                    ))
+                    .hint(rewrite())
+                })?;
+                let arms: Vec<SplitArm> = arms.into_iter().cloned().collect();
+                if let Some(twice) = arms
+                    .windows(2)
+                    .find(|w| w[0].version == w[1].version)
+                    .map(|w| w[0].version.clone())
+                {
+                    return Err(fail(format!(
+                        "refusing to export `{env}`: the split of {name} has two arms of version {twice}"
+                    ))
+                    .hint(rewrite())
+                    .into());
+                }
+                Pin::Split(SplitPin { split: arms })
+            }
         };
-        let entry = lock.entry(name, version).ok_or_else(|| {
-            fail(format!(
-                "environment `{env}` pins {name} {version} but {FILE_NAME} has no entry for it"
-            ))
-            .hint("run `promptreg lock` to rewrite the lockfile")
-        })?;
-        if !is_hex(&entry.blob, 40) {
-            return Err(fail(format!(
-                "{}: blob `{}` is not a Git blob id",
-                entry.subject(),
-                entry.blob
-            ))
-            .hint("run `promptreg lock` to rewrite the lockfile")
-            .into());
+        for version in pin.versions() {
+            if Version::parse(version).is_err() {
+                return Err(fail(format!(
+                    "refusing to export {name} `{version}`: it is not a SemVer version; its file could land outside the output directory"
+                ))
+                .hint(rewrite())
+                .into());
+            }
+            let entry = lock.entry(name, version).ok_or_else(|| {
+                fail(format!(
+                    "environment `{env}` pins {name} {version} but {FILE_NAME} has no entry for it"
+                ))
+                .hint("run `promptreg lock` to rewrite the lockfile")
+            })?;
+            let (file, bytes) = bundle_file(entry, &prompt, repo)?;
+            files.push((file, bytes));
         }
-        let bytes = repo.find_blob(&entry.blob)?.ok_or_else(|| {
-            fail(format!(
-                "SECURITY: {}: blob {} is not in the repository; refusing to export",
-                entry.subject(),
-                entry.blob
-            ))
-            .hint("run `promptreg verify`; in a clone, fetch the full history")
-        })?;
-        let sha = sha256_hex(&bytes);
-        if Repo::hash_blob(&bytes)? != entry.blob || sha != entry.sha256 {
-            return Err(fail(format!(
-                "SECURITY: {}: sha256 mismatch, wanted {}, got {sha}; refusing to export",
-                entry.subject(),
-                entry.sha256
-            ))
-            .hint("run `promptreg verify` for every mismatch")
-            .into());
-        }
-        manifest.prompts.insert(
-            name.clone(),
-            ManifestEntry {
-                version: version.clone(),
-                sha256: sha,
-                path: path.clone(),
-            },
-        );
-        files.push((path, bytes));
+        prompts.insert(name.clone(), pin);
     }
-    files.push((
+    files.sort_by(|(a, _), (b, _)| {
+        a.name
+            .cmp(&b.name)
+            .then_with(|| version_order(&a.version, &b.version))
+    });
+    let manifest = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        environment: env.to_string(),
+        registry_commit: source.registry_commit.to_string(),
+        lockfile_sha256: sha256_hex(source.lock_bytes),
+        prompts,
+        files: files.iter().map(|(f, _)| f.clone()).collect(),
+    };
+    // What an application would refuse is never written.
+    let problems = bundle::check_manifest(&manifest);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(fail(format!(
+            "refusing to export `{env}`: the bundle would not load: {}",
+            list.join("; ")
+        ))
+        .hint(rewrite())
+        .into());
+    }
+    let mut out: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .map(|(f, bytes)| (f.path, bytes))
+        .collect();
+    out.push((
         MANIFEST.to_string(),
         crate::output::json(&manifest)?.into_bytes(),
     ));
-    Ok(ExportPlan { manifest, files })
+    Ok(ExportPlan {
+        manifest,
+        files: out,
+    })
 }
 
-/// Checks a directory written by `export` against its `manifest.json`:
-/// every listed file exists inside the directory with the listed sha256,
-/// and nothing else is there. Needs no Git. `Err` when the directory or
-/// its manifest cannot be read at all.
+/// The bundle file of one lock entry, with its bytes read from Git and
+/// checked against the entry's blob id and sha256.
+fn bundle_file(
+    entry: &LockEntry,
+    prompt: &PromptName,
+    repo: &Repo,
+) -> Result<(BundleFile, Vec<u8>)> {
+    for (field, value) in [("blob", &entry.blob), ("commit", &entry.commit)] {
+        if !is_hex(value, 40) {
+            return Err(fail(format!(
+                "{}: {field} `{value}` is not a Git object id",
+                entry.subject(),
+            ))
+            .hint("run `promptreg lock` to rewrite the lockfile")
+            .into());
+        }
+    }
+    let bytes = repo.find_blob(&entry.blob)?.ok_or_else(|| {
+        fail(format!(
+            "SECURITY: {}: blob {} is not in the repository; refusing to export",
+            entry.subject(),
+            entry.blob
+        ))
+        .hint("run `promptreg verify`; in a clone, fetch the full history")
+    })?;
+    let sha = sha256_hex(&bytes);
+    if Repo::hash_blob(&bytes)? != entry.blob || sha != entry.sha256 {
+        return Err(fail(format!(
+            "SECURITY: {}: sha256 mismatch, wanted {}, got {sha}; refusing to export",
+            entry.subject(),
+            entry.sha256
+        ))
+        .hint("run `promptreg verify` for every mismatch")
+        .into());
+    }
+    let file = BundleFile {
+        name: entry.name.clone(),
+        version: entry.version.clone(),
+        path: file_path(prompt, &entry.version),
+        sha256: sha,
+        blob: entry.blob.clone(),
+        commit: entry.commit.clone(),
+        author: entry.author.clone(),
+        date: entry.date.clone(),
+        reason: entry.reason.clone(),
+    };
+    Ok((file, bytes))
+}
+
+/// Checks a bundle written by `export` against its `manifest.json`, with
+/// `promptreg_core::bundle`: the manifest is of the format this promptreg
+/// reads and agrees with itself, every listed file is inside the directory
+/// at its place, has the listed sha256 and is a valid prompt file of the
+/// listed version, and no file the manifest does not list is there. Needs
+/// no Git. `Ok(Err(why))` when the manifest cannot be read as one (a
+/// finding: it may have been tampered with); `Err` when there is nothing
+/// to verify (not a directory, no manifest).
 /// `shown` names the directory in messages (as the user wrote it).
 pub fn verify_dir(dir: &Path, shown: &str) -> Result<Result<(Manifest, Verification), String>> {
     if !dir.is_dir() {
@@ -271,92 +360,60 @@ pub fn verify_dir(dir: &Path, shown: &str) -> Result<Result<(Manifest, Verificat
             .hint("pass the directory written by `promptreg export --out DIR`")
             .into());
     }
-    let manifest_path = dir.join(MANIFEST);
-    let text = match std::fs::read_to_string(&manifest_path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    if let Err(e) = std::fs::symlink_metadata(dir.join(MANIFEST)) {
+        if e.kind() == std::io::ErrorKind::NotFound {
             return Err(fail(format!(
                 "{shown} has no {MANIFEST}: it was not written by `promptreg export`"
             ))
             .hint("run `promptreg export --env ENV --out DIR` to write one")
-            .into())
+            .into());
         }
-        Err(e) => {
-            return Ok(Err(format!("cannot read {shown}/{MANIFEST}: {e}")));
-        }
-    };
-    let manifest: Manifest = match serde_json::from_str(&text) {
+    }
+    let manifest = match bundle::read_manifest(dir) {
         Ok(m) => m,
-        Err(e) => {
+        Err(bundle::Problem::Manifest(why)) => {
             return Ok(Err(format!(
-                "{shown}/{MANIFEST} is not a valid manifest: {e}"
+                "{shown}/{MANIFEST} is not a valid manifest: {why}"
             )))
         }
+        Err(other) => return Ok(Err(format!("{shown}/{other}"))),
     };
-    if manifest.lockfile_version != FORMAT_VERSION {
-        return Ok(Err(format!(
-            "{shown}/{MANIFEST} has lockfile_version {}; this promptreg reads {FORMAT_VERSION}",
-            manifest.lockfile_version
-        )));
-    }
-    let root = dir
-        .canonicalize()
-        .with_context(|| format!("cannot open {shown}"))?;
-    let mut problems = Vec::new();
+    let mut problems: Vec<Problem> = bundle::check_manifest(&manifest)
+        .into_iter()
+        .map(|p| Problem {
+            kind: ProblemKind::InconsistentManifest,
+            subject: MANIFEST.to_string(),
+            message: match p {
+                bundle::Problem::Inconsistent(why) => why,
+                other => other.to_string(),
+            },
+        })
+        .collect();
     let mut listed = BTreeSet::new();
-    for (name, entry) in &manifest.prompts {
-        let subject = format!("{name} {}", entry.version);
-        let mut problem = |kind, message: String| {
+    for entry in &manifest.files {
+        let canonical = PromptName::parse(&entry.name)
+            .is_ok_and(|name| file_path(&name, &entry.version) == entry.path);
+        if canonical {
+            listed.insert(entry.path.clone());
+        }
+        if let Err(p) = bundle::check_file(dir, entry) {
+            let kind = match &p {
+                bundle::Problem::UnsafePath { .. } => ProblemKind::PathEscapes,
+                bundle::Problem::Missing { .. } => ProblemKind::FileMissing,
+                bundle::Problem::Mismatch { .. } => ProblemKind::Sha256Mismatch,
+                bundle::Problem::Invalid { .. } => ProblemKind::InvalidPrompt,
+                bundle::Problem::Manifest(_)
+                | bundle::Problem::UnsupportedVersion { .. }
+                | bundle::Problem::Inconsistent(_) => ProblemKind::InconsistentManifest,
+            };
             problems.push(Problem {
                 kind,
-                subject: subject.clone(),
-                message,
-            })
-        };
-        if PromptName::parse(name).is_err() || !is_relative_path(&entry.path) {
-            problem(
-                ProblemKind::PathEscapes,
-                format!(
-                    "path `{}` is not a relative path inside {shown}",
-                    entry.path
-                ),
-            );
-            continue;
-        }
-        listed.insert(entry.path.clone());
-        let path = root.join(&entry.path);
-        // A link inside the directory may still point outside it.
-        let bytes = match path.canonicalize() {
-            Ok(real) if !real.starts_with(&root) => {
-                problem(
-                    ProblemKind::PathEscapes,
-                    format!("{} leads outside {shown} (symbolic link)", entry.path),
-                );
-                continue;
-            }
-            Ok(real) => {
-                std::fs::read(&real).with_context(|| format!("cannot read {}", real.display()))?
-            }
-            Err(_) => {
-                problem(
-                    ProblemKind::FileMissing,
-                    format!("{} is missing", entry.path),
-                );
-                continue;
-            }
-        };
-        let sha = sha256_hex(&bytes);
-        if sha != entry.sha256 {
-            problem(
-                ProblemKind::Sha256Mismatch,
-                format!(
-                    "{}: sha256 mismatch, wanted {}, got {sha}",
-                    entry.path, entry.sha256
-                ),
-            );
+                subject: format!("{} {}", entry.name, entry.version),
+                message: p.to_string(),
+            });
         }
     }
-    for file in files_under(&root)? {
+    for file in files_under(dir)? {
         if file != MANIFEST && !listed.contains(&file) {
             problems.push(Problem {
                 kind: ProblemKind::UnexpectedFile,
@@ -365,11 +422,12 @@ pub fn verify_dir(dir: &Path, shown: &str) -> Result<Result<(Manifest, Verificat
             });
         }
     }
-    let checked = manifest.prompts.len();
+    let checked = manifest.files.len();
     Ok(Ok((manifest, Verification { checked, problems })))
 }
 
-/// Every file under `root` (not directories), relative, `/`-separated, sorted.
+/// Every file under `root` (not directories; a symbolic link counts as a
+/// file and is not followed), relative, `/`-separated, sorted.
 fn files_under(root: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut stack = vec![(root.to_path_buf(), String::new())];
@@ -380,7 +438,10 @@ fn files_under(root: &Path) -> Result<Vec<String>> {
             let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let relative = format!("{prefix}{name}");
-            if entry.file_type()?.is_dir() {
+            let kind = entry
+                .file_type()
+                .with_context(|| format!("cannot read {}", entry.path().display()))?;
+            if kind.is_dir() {
                 stack.push((entry.path(), format!("{relative}/")));
             } else {
                 out.push(relative);

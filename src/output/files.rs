@@ -127,6 +127,15 @@ pub fn replace_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
             .and_then(|_| file.sync_all())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    // Test hook, as in `write_atomic`: a run interrupted once every file is
+    // written and before the new directory is moved into place. Dropping
+    // `temp` removes the new directory; `dir` is untouched.
+    if std::env::var_os("PROMPTREG_FAIL_BEFORE_RENAME").is_some_and(|v| v == "1") {
+        anyhow::bail!(
+            "cannot replace {}: interrupted before the rename (PROMPTREG_FAIL_BEFORE_RENAME=1)",
+            dir.display()
+        );
+    }
     if std::fs::symlink_metadata(dir).is_ok() {
         let old = tempfile::Builder::new()
             .prefix(".promptreg-old-")

@@ -29,6 +29,27 @@ pub fn record(
     Ok(text)
 }
 
+/// Appends each commit's records to its note, all or nothing: when a write
+/// fails, the notes ref is put back where it was before the first one.
+pub fn record_all(
+    repo: &Repo,
+    batches: &[(String, Vec<ScoreRecord>)],
+    author: &Identity,
+) -> Result<()> {
+    let before = repo.reference_target(NOTES_REF)?;
+    for (commit, records) in batches {
+        if let Err(e) = record(repo, commit, records, author) {
+            return Err(match repo.restore_reference(NOTES_REF, before.as_deref()) {
+                Ok(()) => e.context("nothing was recorded"),
+                Err(undo) => e.context(format!(
+                    "some scores were recorded before the failure, and {NOTES_REF} could not be put back: {undo:#}"
+                )),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Reads the records of release notes, reading each commit's note once.
 pub struct ScoreReader<'a> {
     repo: &'a Repo,

@@ -13,8 +13,8 @@
 //!   [`bump`] (the next version and the in-place edit), [`diff`];
 //! - the registry: [`config`] (`promptreg.yaml`) and [`config_edit`],
 //!   [`registry`] (the prompt files of a working tree);
-//! - deploying: [`lockfile`] (`prompts.lock`), [`manifest`] (an export
-//!   bundle), [`split`] (A/B arm assignment), [`digest`], [`metric`] and
+//! - deploying: [`lockfile`] (`prompts.lock`), [`manifest`] and [`bundle`]
+//!   (what `export` writes and applications load), [`split`] (A/B arm assignment), [`digest`], [`metric`] and
 //!   [`scores`] (gate conditions and score records);
 //! - plumbing every module shares: [`finding`], [`yaml`], [`date`],
 //!   [`error`].
@@ -89,6 +89,7 @@
 #![deny(missing_docs)]
 
 pub mod bump;
+pub mod bundle;
 pub mod config;
 pub mod config_edit;
 pub mod date;

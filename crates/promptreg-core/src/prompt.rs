@@ -651,6 +651,48 @@ impl Prompt {
         &self,
         given: &std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Result<Rendered, RenderError> {
+        self.render_with(given, &|_, source, values| template::render(source, values))
+    }
+
+    /// Parses the prompt's templates once, for rendering many times: what a
+    /// runtime serving the prompt keeps. Renders exactly as [`Prompt::render`].
+    pub fn compile(&self) -> Result<Compiled, RenderError> {
+        let templates: Vec<(String, String)> = self
+            .file
+            .template
+            .iter()
+            .map(|t| ("template".to_string(), t.clone()))
+            .chain(
+                self.file
+                    .messages
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(i, m)| (format!("messages.{i}.content"), m.content.clone())),
+            )
+            .collect();
+        let templates =
+            template::Compiled::new(templates).map_err(|(path, e)| RenderError::Template {
+                path,
+                message: e.message,
+            })?;
+        Ok(Compiled {
+            prompt: self.clone(),
+            templates,
+        })
+    }
+
+    /// Renders with `one(path, source, values)` rendering each template.
+    #[allow(clippy::type_complexity)] // one closure type, spelled out once
+    fn render_with(
+        &self,
+        given: &std::collections::BTreeMap<String, serde_json::Value>,
+        one: &dyn Fn(
+            &str,
+            &str,
+            &std::collections::BTreeMap<String, serde_json::Value>,
+        ) -> Result<String, template::TemplateError>,
+    ) -> Result<Rendered, RenderError> {
         let vars = &self.file.variables;
         let missing: Vec<String> = vars
             .iter()
@@ -676,7 +718,7 @@ impl Prompt {
             }
         }
         let one = |path: &str, source: &str| {
-            template::render(source, &values).map_err(|e| RenderError::Template {
+            one(path, source, &values).map_err(|e| RenderError::Template {
                 path: path.to_string(),
                 message: e.message,
             })
@@ -696,6 +738,27 @@ impl Prompt {
                     })
                     .collect::<Result<_, RenderError>>()?,
             ),
+        })
+    }
+}
+
+/// A prompt whose templates are parsed once (see [`Prompt::compile`]).
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The prompt.
+    pub prompt: Prompt,
+    templates: template::Compiled,
+}
+
+impl Compiled {
+    /// Renders as [`Prompt::render`] does, without parsing the templates
+    /// again.
+    pub fn render(
+        &self,
+        given: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<Rendered, RenderError> {
+        self.prompt.render_with(given, &|path, _, values| {
+            self.templates.render(path, values)
         })
     }
 }

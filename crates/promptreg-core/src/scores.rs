@@ -145,6 +145,225 @@ pub fn format_number(x: f64) -> String {
     }
 }
 
+/// Outcome records an application logs, one JSON object a line, read by
+/// `promptreg score --from FILE.jsonl`: `prompt` (a prompt name),
+/// `version` (a SemVer version), `metric` (a metric name) and `value` (a
+/// finite number) are required; any other key is ignored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The prompt's name, e.g. `support/triage`.
+    pub prompt: String,
+    /// The version that served, e.g. `1.2.0`.
+    pub version: semver::Version,
+    /// The metric's name.
+    pub metric: String,
+    /// The measured value.
+    pub value: f64,
+}
+
+/// One line of an outcome file: `Ok(None)` for a blank line, the outcome,
+/// or every reason the line is refused, joined by `; `.
+pub fn parse_outcome(line: &str) -> Result<Option<Outcome>, String> {
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    let serde_json::Value::Object(object) = value else {
+        return Err("not a JSON object".into());
+    };
+    let mut why = Vec::new();
+    let mut text = |key: &str| match object.get(key) {
+        None => {
+            why.push(format!("{key} is missing"));
+            None
+        }
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            why.push(format!("{key} is not a string"));
+            None
+        }
+    };
+    let prompt = text("prompt");
+    let version = text("version");
+    let metric = text("metric");
+    if let Some(p) = &prompt {
+        if let Err(e) = crate::name::PromptName::parse(p) {
+            why.push(format!("prompt: {e}"));
+        }
+    }
+    let version = version.and_then(|v| match semver::Version::parse(&v) {
+        Ok(parsed) => Some(parsed),
+        Err(_) => {
+            why.push(format!("version `{v}` is not a SemVer version"));
+            None
+        }
+    });
+    if let Some(m) = &metric {
+        if !is_metric_name(m) {
+            why.push(format!(
+                "metric `{m}` is not a metric name (letters, digits, `_`, `.` and `-`, starting with a letter or digit)"
+            ));
+        }
+    }
+    let number = match object.get("value") {
+        None => {
+            why.push("value is missing".into());
+            None
+        }
+        Some(v) => match v.as_f64() {
+            Some(x) if x.is_finite() => Some(x),
+            Some(_) => {
+                why.push("value is not a finite number".into());
+                None
+            }
+            None => {
+                why.push("value is not a number".into());
+                None
+            }
+        },
+    };
+    match (prompt, version, metric, number) {
+        (Some(prompt), Some(version), Some(metric), Some(value)) if why.is_empty() => {
+            Ok(Some(Outcome {
+                prompt,
+                version,
+                metric,
+                value,
+            }))
+        }
+        _ => Err(why.join("; ")),
+    }
+}
+
+/// A refused line of an outcome file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    /// 1-based line number.
+    pub line: usize,
+    /// Why it is refused.
+    pub message: String,
+}
+
+/// The outcomes of one (prompt, version, metric): their mean and count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    /// The prompt's name.
+    pub prompt: String,
+    /// The version.
+    pub version: semver::Version,
+    /// The metric.
+    pub metric: String,
+    /// The mean of the values (to 15 significant digits).
+    pub mean: f64,
+    /// How many lines gave a value.
+    pub samples: u64,
+    /// The first line of the group.
+    pub first_line: usize,
+}
+
+/// Aggregates an outcome file line by line, without holding it whole.
+#[derive(Debug, Default)]
+pub struct Outcomes {
+    groups: BTreeMap<(String, semver::Version, String), Sum>,
+    errors: Vec<LineError>,
+}
+
+/// A compensated (Neumaier) sum, so that a mean of many values does not
+/// drift with rounding.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sum {
+    sum: f64,
+    compensation: f64,
+    count: u64,
+    first_line: usize,
+}
+
+impl Sum {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.compensation += (self.sum - t) + x;
+        } else {
+            self.compensation += (x - t) + self.sum;
+        }
+        self.sum = t;
+        self.count += 1;
+    }
+
+    /// The mean, to 15 significant digits: far below any measurement's
+    /// precision, and 0.9, 0.8 and 0.7 average to 0.8, not to the
+    /// 0.7999999999999999 binary floating point gives.
+    fn mean(&self) -> f64 {
+        let mean = (self.sum + self.compensation) / self.count as f64;
+        format!("{mean:.14e}").parse().unwrap_or(mean)
+    }
+}
+
+impl Outcomes {
+    /// An empty aggregation.
+    pub fn new() -> Self {
+        Outcomes::default()
+    }
+
+    /// Adds line `line` (1-based) of the file, `text` without its line
+    /// ending; a blank line is skipped, a bad one remembered.
+    pub fn add(&mut self, line: usize, text: &str) {
+        match parse_outcome(text) {
+            Ok(None) => {}
+            Ok(Some(o)) => {
+                let group = self
+                    .groups
+                    .entry((o.prompt, o.version, o.metric))
+                    .or_insert(Sum {
+                        first_line: line,
+                        ..Sum::default()
+                    });
+                group.add(o.value);
+            }
+            Err(message) => self.errors.push(LineError { line, message }),
+        }
+    }
+
+    /// Remembers that line `line` cannot be read at all (not UTF-8).
+    pub fn refuse(&mut self, line: usize, message: impl Into<String>) {
+        self.errors.push(LineError {
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// Every group, sorted by prompt, version and metric, and every refused
+    /// line in file order. A mean that is not a finite number (values
+    /// beyond the range of a number) is refused at the group's first line.
+    pub fn finish(self) -> (Vec<Aggregate>, Vec<LineError>) {
+        let mut errors = self.errors;
+        let mut groups = Vec::new();
+        for ((prompt, version, metric), sum) in self.groups {
+            let mean = sum.mean();
+            if !mean.is_finite() {
+                errors.push(LineError {
+                    line: sum.first_line,
+                    message: format!(
+                        "the mean of {prompt} {version} {metric} is beyond the range of a number"
+                    ),
+                });
+                continue;
+            }
+            groups.push(Aggregate {
+                prompt,
+                version,
+                metric,
+                mean,
+                samples: sum.count,
+                first_line: sum.first_line,
+            });
+        }
+        errors.sort_by_key(|e| e.line);
+        (groups, errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +449,89 @@ mod tests {
         assert_eq!(format_number(round(0.91 - 0.87)), "0.04");
         assert_eq!(format_number(-0.5), "-0.5");
         assert_eq!(format_number(1e-9), "1e-9");
+    }
+    #[test]
+    fn outcome_lines_need_the_four_keys_and_ignore_others() {
+        let o = parse_outcome(
+            r#"{"prompt":"support/triage","version":"1.2.0","metric":"thumbs_up","value":1,"sha256":"x","key":"u1"}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(o.prompt, "support/triage");
+        assert_eq!(o.version.to_string(), "1.2.0");
+        assert_eq!(o.value, 1.0);
+        assert_eq!(parse_outcome("  \r").unwrap(), None);
+        for (line, why) in [
+            ("{", "not JSON"),
+            ("[1]", "not a JSON object"),
+            (
+                r#"{"version":"1.0.0","metric":"m","value":1}"#,
+                "prompt is missing",
+            ),
+            (
+                r#"{"prompt":"a","version":"1.0","metric":"m","value":1}"#,
+                "version `1.0` is not a SemVer version",
+            ),
+            (
+                r#"{"prompt":"A","version":"1.0.0","metric":"m","value":1}"#,
+                "prompt: invalid prompt name `A`",
+            ),
+            (
+                r#"{"prompt":"a","version":"1.0.0","metric":"a b","value":1}"#,
+                "metric `a b` is not a metric name",
+            ),
+            (
+                r#"{"prompt":"a","version":"1.0.0","metric":"m","value":"high"}"#,
+                "value is not a number",
+            ),
+            (
+                r#"{"prompt":"a","version":"1.0.0","metric":"m","value":null}"#,
+                "value is not a number",
+            ),
+            (
+                r#"{"prompt":"a","version":1,"metric":"m"}"#,
+                "version is not a string; value is missing",
+            ),
+        ] {
+            let got = parse_outcome(line).unwrap_err();
+            assert!(got.contains(why), "{line}: {got}");
+        }
+    }
+
+    #[test]
+    fn outcomes_aggregate_to_mean_and_count_per_group() {
+        let mut outcomes = Outcomes::new();
+        let lines = [
+            r#"{"prompt":"a","version":"1.0.0","metric":"m","value":0.9}"#,
+            "",
+            r#"{"prompt":"a","version":"1.0.0","metric":"m","value":0.8}"#,
+            r#"{"prompt":"a","version":"1.0.0","metric":"m","value":0.7}"#,
+            r#"{"prompt":"a","version":"1.0.0","metric":"n","value":5}"#,
+            r#"{"prompt":"a","version":"1.1.0","metric":"m","value":1e308}"#,
+            r#"{"prompt":"a","version":"1.1.0","metric":"m","value":1e308}"#,
+        ];
+        for (i, l) in lines.iter().enumerate() {
+            outcomes.add(i + 1, l);
+        }
+        let (groups, errors) = outcomes.finish();
+        assert_eq!(groups.len(), 2);
+        assert_eq!((groups[0].metric.as_str(), groups[0].samples), ("m", 3));
+        assert_eq!(groups[0].mean, 0.8);
+        assert_eq!(groups[0].first_line, 1);
+        assert_eq!((groups[1].mean, groups[1].samples), (5.0, 1));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 6);
+        assert!(errors[0].message.contains("beyond the range"), "{errors:?}");
+        // Means read as written, also over many lines.
+        let mut outcomes = Outcomes::new();
+        for i in 0..1000 {
+            outcomes.add(
+                i + 1,
+                r#"{"prompt":"a","version":"1.0.0","metric":"m","value":0.1}"#,
+            );
+        }
+        let (groups, errors) = outcomes.finish();
+        assert!(errors.is_empty());
+        assert_eq!((groups[0].mean, groups[0].samples), (0.1, 1000));
     }
 }

@@ -71,6 +71,38 @@ pub fn render(
     template.render(vars).map_err(template_error)
 }
 
+/// Templates parsed once, each under a name (`template`,
+/// `messages.0.content`), rendered exactly as [`render`] renders them.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    env: Environment<'static>,
+}
+
+impl Compiled {
+    /// Parses every `(name, source)`; the error names the template that
+    /// does not parse.
+    pub fn new(
+        templates: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Compiled, (String, TemplateError)> {
+        let mut env = environment();
+        for (name, source) in templates {
+            env.add_template_owned(name.clone(), source)
+                .map_err(|e| (name, template_error(e)))?;
+        }
+        Ok(Compiled { env })
+    }
+
+    /// Renders the template `name` with `vars` (strict, as [`render`]).
+    pub fn render(
+        &self,
+        name: &str,
+        vars: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<String, TemplateError> {
+        let template = self.env.get_template(name).map_err(template_error)?;
+        template.render(vars).map_err(template_error)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -570,6 +570,37 @@ impl Repo {
         Ok(())
     }
 
+    /// The commit a reference (`refs/notes/promptreg`) points at, or `None`
+    /// when it does not exist.
+    pub fn reference_target(&self, name: &str) -> Result<Option<CommitId>> {
+        match self.inner.find_reference(name) {
+            Ok(r) => Ok(r.target().map(|oid| oid.to_string())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(anyhow::Error::from(e).context(format!("cannot read {name}"))),
+        }
+    }
+
+    /// Points the reference `name` at `target` again, or deletes it when
+    /// `target` is `None`: undoes writes to it that must not stay.
+    pub fn restore_reference(&self, name: &str, target: Option<&str>) -> Result<()> {
+        match target {
+            Some(id) => {
+                let oid = git2::Oid::from_str(id)?;
+                self.inner
+                    .reference(name, oid, true, "promptreg: undo a partial write")
+                    .with_context(|| format!("cannot reset {name} to {id}"))?;
+            }
+            None => match self.inner.find_reference(name) {
+                Ok(mut r) => r
+                    .delete()
+                    .with_context(|| format!("cannot delete {name}"))?,
+                Err(e) if e.code() == git2::ErrorCode::NotFound => {}
+                Err(e) => return Err(anyhow::Error::from(e).context(format!("cannot read {name}"))),
+            },
+        }
+        Ok(())
+    }
+
     /// Commits the working-tree content of `paths` (relative to the registry
     /// root) on top of HEAD with `message`, authored and committed by
     /// `author`; returns the commit id. Whatever else is staged goes in too:
