@@ -152,6 +152,12 @@ def manifest_removed(b: Path) -> None:
     (b / "manifest.json").unlink()
 
 
+def version_is_a_path(m: dict) -> None:
+    f = m["files"][0]
+    f["version"] = "../../outside"
+    f["path"] = f"{f['name']}@../../outside.prompt.yaml"
+
+
 def environment_bad(m: dict) -> None:
     m["environment"] = "Prod:"
 
@@ -179,6 +185,7 @@ TAMPERING = {
     "manifest not JSON": (manifest_garbage, promptreg.ManifestError),
     "manifest removed": (manifest_removed, promptreg.ManifestError),
     "a bad environment name": (edit(environment_bad), promptreg.ManifestError),
+    "a version that is a path": (edit(version_is_a_path), promptreg.BundleError),
 }
 
 
