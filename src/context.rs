@@ -130,8 +130,15 @@ impl Context {
         let Some(head) = repo.resolve_commit(self.mainline_rev(registry))? else {
             return Ok(None);
         };
-        let config = std::fs::read(registry.root.join(promptreg_core::config::FILE_NAME))
+        let mut config = std::fs::read(registry.root.join(promptreg_core::config::FILE_NAME))
             .unwrap_or_default();
+        // Gates make the lockfile depend on the scores too: the notes' tip
+        // is part of the key (docs/DESIGN.md §4).
+        if !registry.config.gates.is_empty() {
+            let notes = repo.reference_target(crate::production::scores::NOTES_REF)?;
+            config.extend_from_slice(b"\0notes:");
+            config.extend_from_slice(notes.unwrap_or_default().as_bytes());
+        }
         Ok(Some(crate::lockfile::memo::LockMemo::new(
             repo.git_dir(),
             &head,

@@ -70,7 +70,14 @@ pub fn bytes(ctx: &Context, registry: &Registry, r: &PromptRef) -> Result<(Vec<u
         Ok((bytes, Origin::Released(Box::new(found))))
     };
     match &r.selector {
-        Selector::WorkingTree => Ok((registry.read_prompt(name)?, Origin::WorkingTree)),
+        Selector::WorkingTree => {
+            if std::fs::symlink_metadata(registry.path_of(name)).is_err() {
+                if let Some(deleted) = deleted_prompt(ctx, registry, name)? {
+                    return Err(deleted.into());
+                }
+            }
+            Ok((registry.read_prompt(name)?, Origin::WorkingTree))
+        }
         Selector::Exact(v) => released(&|h| h.exact(v).cloned(), v.to_string()),
         Selector::Requirement(req) => {
             released(&|h| h.matching(req).cloned(), format!("matching `{req}`"))
@@ -126,4 +133,73 @@ pub fn load(ctx: &Context, registry: &Registry, r: &PromptRef) -> Result<Loaded>
         origin,
         path,
     })
+}
+
+/// The error for a prompt the working tree lacks but the mainline released:
+/// deleted on the mainline (in which commit, its last version), or removed
+/// from the working tree and not committed yet. `None` for a prompt the
+/// mainline never released, or when there is no history to ask.
+fn deleted_prompt(
+    ctx: &Context,
+    registry: &Registry,
+    name: &promptreg_core::name::PromptName,
+) -> Result<Option<promptreg_core::error::Failure>> {
+    let Ok(repo) = ctx.repo(registry) else {
+        return Ok(None);
+    };
+    let history = ctx.history_of(registry, &repo, name)?;
+    let Some(prompt_history) = history.get(name) else {
+        return Ok(None);
+    };
+    let Some(last) = prompt_history.latest(true) else {
+        return Ok(None);
+    };
+    let latest = if prompt_history.latest(false).is_some() {
+        "latest"
+    } else {
+        "latest-pre"
+    };
+    let path = registry.relative_path(name);
+    if prompt_history.present {
+        return Ok(Some(
+            fail(format!(
+                "{path} was removed from the working tree (not committed); the mainline still has {name} {}",
+                last.version
+            ))
+            .hint(format!(
+                "`git restore {path}` brings it back; `promptreg show {name}@{latest}` shows the last released version"
+            )),
+        ));
+    }
+    let deleted_in = match &history.head {
+        Some(head) => repo.deleting_commit(head, &last.path)?,
+        None => None,
+    };
+    let when = match &deleted_in {
+        Some(c) => format!(
+            " in {} ({}, \"{}\")",
+            short(&c.id),
+            promptreg_core::date::rfc3339(c.time),
+            c.summary
+        ),
+        None => String::new(),
+    };
+    let restore = match &deleted_in {
+        Some(c) => format!(
+            "; `git checkout {}~1 -- {}` restores the file",
+            short(&c.id),
+            last.path
+        ),
+        None => String::new(),
+    };
+    Ok(Some(
+        fail(format!(
+            "{name} was deleted on the mainline{when}; its last version is {} (released versions: {})",
+            last.version,
+            prompt_history.listing()
+        ))
+        .hint(format!(
+            "`promptreg show {name}@{latest}` shows the last released version{restore}"
+        )),
+    ))
 }

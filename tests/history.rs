@@ -105,7 +105,11 @@ fn one_pass_history_finds_versions_release_commits_and_violations() {
     // The registry-wide log lists every release, newest first.
     let all = repo.run(&["log", "--format", "json"]);
     let all = all.json();
-    let list: Vec<String> = all
+    // The same shape as `log NAME`: an object, `name` and `present` null.
+    assert_eq!(all["name"], serde_json::Value::Null);
+    assert_eq!(all["present"], serde_json::Value::Null);
+    assert_eq!(all["violations"].as_array().unwrap().len(), 2);
+    let list: Vec<String> = all["versions"]
         .as_array()
         .unwrap()
         .iter()
@@ -128,7 +132,7 @@ fn one_pass_history_finds_versions_release_commits_and_violations() {
         ]
     );
     let limited = repo.run(&["log", "--limit", "2", "--format", "json"]);
-    assert_eq!(limited.json().as_array().unwrap().len(), 2);
+    assert_eq!(limited.json()["versions"].as_array().unwrap().len(), 2);
 }
 
 #[test]
@@ -137,13 +141,13 @@ fn log_filters_by_author_and_date() {
     v(&repo, "a", "1.0.0", &["1.0.0"], "One");
     repo.commit("c1");
     let out = repo.run(&["log", "--author", "TEST author", "--format", "json"]);
-    assert_eq!(out.json().as_array().unwrap().len(), 1);
+    assert_eq!(out.json()["versions"].as_array().unwrap().len(), 1);
     let out = repo.run(&["log", "--author", "nobody", "--format", "json"]);
-    assert_eq!(out.json().as_array().unwrap().len(), 0);
+    assert_eq!(out.json()["versions"].as_array().unwrap().len(), 0);
     let out = repo.run(&["log", "--since", "2100-01-01", "--format", "json"]);
-    assert_eq!(out.json().as_array().unwrap().len(), 0);
+    assert_eq!(out.json()["versions"].as_array().unwrap().len(), 0);
     let out = repo.run(&["log", "--since", "2000-01-01", "--format", "json"]);
-    assert_eq!(out.json().as_array().unwrap().len(), 1);
+    assert_eq!(out.json()["versions"].as_array().unwrap().len(), 1);
     repo.run(&["log", "--since", "yesterday"])
         .code(2)
         .stderr_has("not a date");

@@ -1181,7 +1181,7 @@ fn environment_errors_name_the_line() {
     );
     repo.run(&["lock"])
         .code(2)
-        .stderr_has("promptreg.yaml:3:3: environment name `Prod`");
+        .stderr_has("promptreg.yaml:3:3: error[environment-name]: environment name `Prod`");
 }
 
 #[test]

@@ -1065,8 +1065,9 @@ fn gates_are_validated_with_their_line() {
 
 #[test]
 fn rollback_if_failing_pins_the_newest_passing_version() {
-    let config = GATED_CONFIG.replace("support/triage: \"=1.0.0\"", "support/triage: latest");
-    let repo = registry_with(&config, &["1.0.0", "1.1.0", "1.2.0", "1.3.0"]);
+    // Pinned at 1.0.0, then given `latest` once the scores are in: `lock`
+    // only pins into a gated environment what passes its gates.
+    let repo = registry_with(GATED_CONFIG, &["1.0.0", "1.1.0", "1.2.0", "1.3.0"]);
     for (version, accuracy) in [
         ("1.0.0", "0.9"),
         ("1.1.0", "0.88"),
@@ -1081,6 +1082,12 @@ fn rollback_if_failing_pins_the_newest_passing_version() {
         ])
         .ok();
     }
+    repo.write(
+        "promptreg.yaml",
+        GATED_CONFIG.replace("support/triage: \"=1.0.0\"", "support/triage: latest"),
+    );
+    repo.run(&["lock"]).ok();
+    repo.commit("latest");
     let before = repo.files();
     repo.run(&["rollback", "support/triage", "--env", "production", "--if-failing"])
         .ok()
@@ -1160,6 +1167,9 @@ fn check_reports_a_lockfile_pinning_a_version_that_fails_its_gate() {
         "accuracy=0.99",
     ])
     .ok();
+    // A newly passing prompt under `"*"` joins the gated environment.
+    repo.run(&["lock"]).ok();
+    repo.commit("lock");
     let out = repo.run(&["check", "--format", "json"]);
     out.code(1);
     let findings = out.json()["findings"].as_array().unwrap().clone();

@@ -221,11 +221,16 @@ fn lockfile_finding(
         existing,
         history,
         ctx.mainline_rev(registry),
+        &mut crate::production::gates::ScoreGates::new(repo),
     );
     let comparison = match status {
         Ok(status) => {
             if let Some(memo) = &memo {
-                memo.remember(&status.text, &status.resolution.skipped);
+                memo.remember(
+                    &status.text,
+                    &status.resolution.skipped,
+                    &status.resolution.held_back,
+                );
             }
             status.comparison
         }

@@ -300,30 +300,37 @@ fn history_checks(
             Some("`promptreg log` shows them; released versions cannot be changed, bump instead"),
         )
     });
-    checks.push(match lockfile::status(registry, &history, rev) {
-        Err(e) => check(
-            "lockfile",
-            Status::Problem,
-            format!("{e:#}"),
-            Some("fix the environments in promptreg.yaml"),
-        ),
-        Ok(status) => match status.comparison.freshness {
-            Freshness::UpToDate => {
-                check("lockfile", Status::Ok, "prompts.lock is up to date", None)
-            }
-            Freshness::Missing => check(
-                "lockfile",
-                Status::Warning,
-                "no prompts.lock",
-                Some("promptreg lock"),
-            ),
-            Freshness::OutOfDate => check(
+    checks.push(
+        match lockfile::status(
+            registry,
+            &history,
+            rev,
+            &mut crate::production::gates::ScoreGates::new(repo),
+        ) {
+            Err(e) => check(
                 "lockfile",
                 Status::Problem,
-                "prompts.lock is out of date",
-                Some("promptreg lock"),
+                format!("{e:#}"),
+                Some("fix the environments in promptreg.yaml"),
             ),
+            Ok(status) => match status.comparison.freshness {
+                Freshness::UpToDate => {
+                    check("lockfile", Status::Ok, "prompts.lock is up to date", None)
+                }
+                Freshness::Missing => check(
+                    "lockfile",
+                    Status::Warning,
+                    "no prompts.lock",
+                    Some("promptreg lock"),
+                ),
+                Freshness::OutOfDate => check(
+                    "lockfile",
+                    Status::Problem,
+                    "prompts.lock is out of date",
+                    Some("promptreg lock"),
+                ),
+            },
         },
-    });
+    );
     Ok(())
 }

@@ -1,7 +1,7 @@
 use crate::cli::LockArgs;
 
 use crate::context::Context;
-use crate::lockfile::{self, Change, Comparison, Freshness, HandEdit, Skipped};
+use crate::lockfile::{self, Change, Comparison, Freshness, HandEdit, HeldBack, Skipped};
 use crate::output::files;
 use crate::output::{Format, Output};
 use anyhow::Result;
@@ -39,6 +39,9 @@ struct LockReport<'a> {
     unreadable: Option<&'a str>,
     /// Prompts `"*"` could not pin.
     skipped: &'a [Skipped],
+    /// In gated environments: newer matching versions that fail the gates,
+    /// each with why and what was pinned instead.
+    held_back: &'a [HeldBack],
 }
 
 pub fn run(args: &LockArgs, ctx: &Context) -> Result<Output> {
@@ -49,13 +52,13 @@ pub fn run(args: &LockArgs, ctx: &Context) -> Result<Output> {
     // would write, without reading history.
     let memo = ctx.lock_memo(&registry, &repo)?;
     if let (Some(memo), Ok(bytes)) = (&memo, std::fs::read(&path)) {
-        if let Some(skipped) = memo.fresh(&bytes) {
+        if let Some((skipped, held_back)) = memo.fresh(&bytes) {
             return Ok(report(
                 args,
                 Status::UpToDate,
                 false,
                 &Comparison::up_to_date(),
-                &skipped,
+                (&skipped, &held_back),
                 0,
                 0,
             ));
@@ -66,9 +69,14 @@ pub fn run(args: &LockArgs, ctx: &Context) -> Result<Output> {
         resolution,
         text,
         comparison,
-    } = lockfile::status(&registry, &history, ctx.mainline_rev(&registry))?;
+    } = lockfile::status(
+        &registry,
+        &history,
+        ctx.mainline_rev(&registry),
+        &mut crate::production::gates::ScoreGates::new(&repo),
+    )?;
     if let Some(memo) = &memo {
-        memo.remember(&text, &resolution.skipped);
+        memo.remember(&text, &resolution.skipped, &resolution.held_back);
     }
 
     let status = match (args.locked, comparison.freshness) {
@@ -87,7 +95,7 @@ pub fn run(args: &LockArgs, ctx: &Context) -> Result<Output> {
         status,
         written,
         &comparison,
-        &resolution.skipped,
+        (&resolution.skipped, &resolution.held_back),
         resolution.lockfile.prompts.len(),
         resolution.lockfile.environments.len(),
     ))
@@ -99,7 +107,7 @@ fn report(
     status: Status,
     written: bool,
     comparison: &Comparison,
-    skipped: &[Skipped],
+    (skipped, held_back): (&[Skipped], &[HeldBack]),
     pinned: usize,
     envs: usize,
 ) -> Output {
@@ -114,6 +122,7 @@ fn report(
             edited_by_hand: &comparison.edited_by_hand,
             unreadable: comparison.unreadable.as_deref(),
             skipped,
+            held_back,
         };
         return match Output::json(&report) {
             Ok(out) => out.with_code(code),
@@ -155,6 +164,13 @@ fn report(
             err,
             "note: environment `{}`: \"*\" leaves out {}: {}",
             s.environment, s.name, s.reason
+        );
+    }
+    for h in held_back {
+        let _ = writeln!(
+            err,
+            "note: environment `{}`: held back {} {} ({}); pinned {}",
+            h.environment, h.name, h.version, h.reason, h.pinned
         );
     }
     match status {

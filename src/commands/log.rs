@@ -26,13 +26,16 @@ pub struct LogEntry<'a> {
     pub violations: Vec<&'a Violation>,
 }
 
-/// `log NAME --format json`.
+/// `log --format json` and `log NAME --format json`: one shape, an object.
+/// For the whole registry `name` and `present` are null.
 #[derive(Debug, Serialize)]
-struct PromptLog<'a> {
-    name: &'a PromptName,
-    /// False when the mainline no longer has the file.
-    present: bool,
+struct LogDocument<'a> {
+    name: Option<&'a PromptName>,
+    /// False when the mainline no longer has the file; null for the registry.
+    present: Option<bool>,
+    /// The releases, newest first, after `--since`, `--author`, `--limit`.
     versions: Vec<LogEntry<'a>>,
+    /// Every violation the mainline records (of NAME, or of every prompt).
     violations: Vec<&'a Violation>,
 }
 
@@ -56,7 +59,15 @@ pub fn run(args: &LogArgs, ctx: &Context) -> Result<Output> {
     if only.is_none() && args.format == Format::Json {
         // Every release of the registry: written as it is serialised.
         return Ok(Output::streamed(move |out| {
-            output::write_json(out, &filter.select(entries(&history, None)))
+            output::write_json(
+                out,
+                &LogDocument {
+                    name: None,
+                    present: None,
+                    versions: filter.select(entries(&history, None)),
+                    violations: history.violations.iter().collect(),
+                },
+            )
         }));
     }
     let entries = filter.select(entries(&history, only.as_ref()));
@@ -73,9 +84,9 @@ pub fn run(args: &LogArgs, ctx: &Context) -> Result<Output> {
             };
             let violations: Vec<&Violation> = history.violations_of(&name).collect();
             match args.format {
-                Format::Json => Output::json(&PromptLog {
-                    name: &name,
-                    present: prompt.present,
+                Format::Json => Output::json(&LogDocument {
+                    name: Some(&name),
+                    present: Some(prompt.present),
                     versions: entries,
                     violations,
                 }),
@@ -96,7 +107,13 @@ pub fn run(args: &LogArgs, ctx: &Context) -> Result<Output> {
             }
         }
         None => match args.format {
-            Format::Json => Output::json(&entries),
+            // Answered above, streamed.
+            Format::Json => Output::json(&LogDocument {
+                name: None,
+                present: None,
+                versions: entries,
+                violations: history.violations.iter().collect(),
+            }),
             Format::Human if entries.is_empty() => {
                 Ok(Output::stdout("No releases on the mainline yet.\n"))
             }

@@ -43,17 +43,28 @@ pub fn run(args: &NewArgs, ctx: &Context) -> Result<Output> {
         &args.reason,
     );
     // What we write must pass our own rules.
-    if let Err(findings) = prompt::parse(text.as_bytes()) {
-        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
-        return Err(fail(format!(
-            "the new prompt would be invalid: {}",
-            list.join("; ")
-        ))
-        .into());
-    }
+    let created = match prompt::parse(text.as_bytes()) {
+        Ok(created) => created,
+        Err(findings) => {
+            let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+            return Err(fail(format!(
+                "the new prompt would be invalid: {}",
+                list.join("; ")
+            ))
+            .into());
+        }
+    };
     crate::output::files::create_new(&path, text.as_bytes())?;
+    // The hint must be a command that works on the file as written: every
+    // required variable gets a value.
+    let mut try_it = format!("promptreg render {name}");
+    for (var, decl) in &created.file.variables {
+        if decl.is_required() {
+            try_it.push_str(&format!(" --var {var}=hello"));
+        }
+    }
     Ok(Output::stdout(format!(
-        "Created {} at 0.1.0 ({})\nNext: edit it, `promptreg render {name}` to try it, then commit.\n",
+        "Created {} at 0.1.0 ({})\nNext: edit it, `{try_it}` to try it, then commit.\n",
         name,
         registry.relative_path(&name)
     )))

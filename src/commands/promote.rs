@@ -130,7 +130,15 @@ pub fn run(args: &PromoteArgs, ctx: &Context) -> Result<Output> {
     } else {
         None
     };
-    let plan = deploy::plan(&registry, &history, mainline, &args.env, name, version)?;
+    let plan = deploy::plan(
+        &registry,
+        &history,
+        mainline,
+        &args.env,
+        name,
+        version,
+        &mut gates::ScoreGates::new(&repo),
+    )?;
     let commit = if args.dry_run {
         None
     } else {

@@ -3,7 +3,7 @@ use crate::context::Context;
 use crate::output::{Format, Output, Paint};
 use anyhow::Result;
 use promptreg_core::error::fail;
-use promptreg_core::prompt::Rendered;
+use promptreg_core::prompt::{RenderError, Rendered};
 use promptreg_core::registry::read_limited;
 use std::collections::BTreeMap;
 
@@ -13,10 +13,9 @@ pub fn run(args: &RenderArgs, ctx: &Context) -> Result<Output> {
     let name = &reference;
     let prompt = crate::lookup::load(ctx, &registry, &reference)?.prompt;
     let given = values(args, ctx)?;
-    let rendered = prompt.render(&given).map_err(|e| {
-        fail(format!("cannot render {name}: {e}"))
-            .hint("give each required variable with --var KEY=VALUE or --vars-file FILE")
-    })?;
+    let rendered = prompt
+        .render(&given)
+        .map_err(|e| fail(format!("cannot render {name}: {e}")).hint(hint_for(&e)))?;
     Ok(match args.format {
         Format::Json => Output::json(&rendered)?,
         Format::Human => Output::stdout(human(&rendered, Paint { enabled: ctx.color })),
@@ -57,15 +56,73 @@ fn values(args: &RenderArgs, ctx: &Context) -> Result<BTreeMap<String, serde_jso
     Ok(values)
 }
 
+/// A hint that fits the error: what to give for a missing variable, what
+/// to drop or respell for an unknown one, where to look for a template error.
+fn hint_for(error: &RenderError) -> String {
+    match error {
+        RenderError::Variables {
+            missing,
+            unknown,
+            declared,
+        } => {
+            let mut hints = Vec::new();
+            if !missing.is_empty() {
+                let vars: Vec<String> = missing.iter().map(|m| format!("--var {m}=VALUE")).collect();
+                hints.push(format!(
+                    "give each required variable: {} (or --vars-file FILE)",
+                    vars.join(" ")
+                ));
+            }
+            if !unknown.is_empty() {
+                if declared.is_empty() {
+                    hints.push(format!(
+                        "the prompt declares no variables: drop {}",
+                        unknown
+                            .iter()
+                            .map(|u| format!("--var {u}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                } else {
+                    let suggestions: Vec<String> = unknown
+                        .iter()
+                        .filter_map(|u| {
+                            declared
+                                .iter()
+                                .map(|d| (strsim::jaro_winkler(u, d), d))
+                                .filter(|(score, _)| *score > 0.8)
+                                .max_by(|a, b| a.0.total_cmp(&b.0))
+                                .map(|(_, d)| format!("`{d}` for `{u}`"))
+                        })
+                        .collect();
+                    let mut hint = format!(
+                        "pass only declared variables ({}); drop or rename {}",
+                        declared.join(", "),
+                        unknown
+                            .iter()
+                            .map(|u| format!("--var {u}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    if !suggestions.is_empty() {
+                        hint.push_str(&format!(" (did you mean {}?)", suggestions.join(", ")));
+                    }
+                    hints.push(hint);
+                }
+            }
+            hints.join("; ")
+        }
+        RenderError::Template { path, .. } => format!(
+            "the template `{path}` fails while rendering: `promptreg validate` checks its syntax and placeholders"
+        ),
+    }
+}
+
+/// Text prompts print exactly the rendered text: `render NAME > file`
+/// gives the bytes `--format json` carries, with no newline added.
 fn human(rendered: &Rendered, paint: Paint) -> String {
     match rendered {
-        Rendered::Text(t) => {
-            let mut s = t.clone();
-            if !s.ends_with('\n') {
-                s.push('\n');
-            }
-            s
-        }
+        Rendered::Text(t) => t.clone(),
         Rendered::Chat(messages) => {
             let mut s = String::new();
             for (i, m) in messages.iter().enumerate() {

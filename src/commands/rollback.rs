@@ -233,7 +233,15 @@ pub fn run(args: &RollbackArgs, ctx: &Context) -> Result<Output> {
             );
         }
     }
-    let plan = deploy::plan(&registry, &history, mainline, env, &name, &target)?;
+    let plan = deploy::plan(
+        &registry,
+        &history,
+        mainline,
+        env,
+        &name,
+        &target,
+        &mut gates::ScoreGates::new(&repo),
+    )?;
     let commit = if args.dry_run {
         None
     } else {

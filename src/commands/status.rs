@@ -9,13 +9,16 @@ use std::collections::BTreeSet;
 
 /// Where a prompt stands between the working tree and the mainline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum State {
     Clean,
     Modified,
     Unreleased,
     New,
+    /// Removed from the working tree; the mainline head still has it.
     Deleted,
+    /// The mainline itself deleted it (`deleted_in` names the commit).
+    DeletedOnMainline,
     Invalid,
     Violation,
 }
@@ -28,6 +31,8 @@ pub struct PromptStatus {
     pub state: State,
     /// Violations the mainline history records for this prompt.
     pub history_violations: usize,
+    /// For `deleted-on-mainline`: the mainline commit that deleted the file.
+    pub deleted_in: Option<String>,
 }
 
 pub fn run(args: &StatusArgs, ctx: &Context) -> Result<Output> {
@@ -47,8 +52,15 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> Result<Output> {
         let last = released.and_then(|h| h.latest(true));
         let violations = history.violations_of(&name).count();
         let in_tree = scan.prompts.contains(&name);
+        let mut deleted_in = None;
         let (working_tree, state) = if !in_tree {
-            (None, State::Deleted)
+            match (released, last, history.head.as_deref()) {
+                (Some(h), Some(last), Some(head)) if !h.present => {
+                    deleted_in = repo.deleting_commit(head, &last.path)?.map(|c| c.id);
+                    (None, State::DeletedOnMainline)
+                }
+                _ => (None, State::Deleted),
+            }
         } else {
             let bytes = registry.read_prompt(&name)?;
             match prompt::check(&bytes).prompt {
@@ -73,6 +85,7 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> Result<Output> {
             released: last.map(|r| r.version.to_string()),
             state,
             history_violations: violations,
+            deleted_in,
         });
     }
     Ok(match args.format {
@@ -89,14 +102,21 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> Result<Output> {
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
                         .unwrap_or_default(),
-                    if r.history_violations > 0 {
-                        format!(
-                            "{} violation(s): promptreg log {}",
-                            r.history_violations, r.name
-                        )
-                    } else {
-                        String::new()
-                    },
+                    [
+                        r.deleted_in
+                            .as_deref()
+                            .map(|c| format!("deleted in {}", crate::history::short(c))),
+                        (r.history_violations > 0).then(|| {
+                            format!(
+                                "{} violation(s): promptreg log {}",
+                                r.history_violations, r.name
+                            )
+                        }),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("; "),
                 ]
             }),
         )),

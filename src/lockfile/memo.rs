@@ -4,7 +4,7 @@
 //! function of those inputs (and of promptreg's version), so the memo never
 //! goes stale: a new commit or an edited config is another key.
 
-use crate::lockfile::Skipped;
+use crate::lockfile::{HeldBack, Skipped};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -16,6 +16,8 @@ struct Memo {
     /// SHA-256 of the lockfile text `lock` writes, line endings aside.
     lockfile_sha256: String,
     skipped: Vec<Skipped>,
+    #[serde(default)]
+    held_back: Vec<HeldBack>,
 }
 
 /// The memo for one registry.
@@ -58,20 +60,22 @@ impl LockMemo {
     }
 
     /// When `lockfile_bytes` is what `lock` writes for this key: the prompts
-    /// `"*"` left out (for the notes), else `None`.
-    pub fn fresh(&self, lockfile_bytes: &[u8]) -> Option<Vec<Skipped>> {
+    /// `"*"` left out and the versions the gates held back (for the notes),
+    /// else `None`.
+    pub fn fresh(&self, lockfile_bytes: &[u8]) -> Option<(Vec<Skipped>, Vec<HeldBack>)> {
         let text = std::fs::read(&self.path).ok()?;
         let memo: Memo = serde_json::from_slice(&text).ok()?;
         (memo.key == self.key && memo.lockfile_sha256 == digest(lockfile_bytes))
-            .then_some(memo.skipped)
+            .then_some((memo.skipped, memo.held_back))
     }
 
     /// Records what `lock` resolved. Failing to write only costs speed.
-    pub fn remember(&self, lockfile_text: &str, skipped: &[Skipped]) {
+    pub fn remember(&self, lockfile_text: &str, skipped: &[Skipped], held_back: &[HeldBack]) {
         let memo = Memo {
             key: self.key.clone(),
             lockfile_sha256: digest(lockfile_text.as_bytes()),
             skipped: skipped.to_vec(),
+            held_back: held_back.to_vec(),
         };
         let _ = (|| -> anyhow::Result<()> {
             let dir = self.path.parent().unwrap_or(Path::new("."));

@@ -32,6 +32,7 @@ pub fn status(
     registry: &promptreg_core::registry::Registry,
     history: &History,
     mainline: &str,
+    gates: &mut dyn Gates,
 ) -> Result<Status> {
     let config_path = registry.root.join(promptreg_core::config::FILE_NAME);
     let config_text = std::fs::read_to_string(&config_path).map_err(|e| {
@@ -45,7 +46,14 @@ pub fn status(
             return Err(anyhow::Error::from(e).context(format!("cannot read {}", path.display())))
         }
     };
-    status_of(&registry.config, &config_text, existing, history, mainline)
+    status_of(
+        &registry.config,
+        &config_text,
+        existing,
+        history,
+        mainline,
+        gates,
+    )
 }
 
 /// Resolves the environments of a config (`config_text` is its source, for
@@ -58,8 +66,9 @@ pub fn status_of(
     existing: Option<Vec<u8>>,
     history: &History,
     mainline: &str,
+    gates: &mut dyn Gates,
 ) -> Result<Status> {
-    let resolution = resolve(config, config_text, history, mainline)?;
+    let resolution = resolve(config, config_text, history, mainline, gates)?;
     let text = render(&resolution.lockfile);
     // The common case in CI: the file is exactly what `lock` writes.
     // Comparing bytes first spares parsing a large lockfile.

@@ -22,11 +22,105 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// A version newer than the one pinned, matching the rule, that the
+/// environment's gates held back (docs/DESIGN.md §9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct HeldBack {
+    pub environment: String,
+    pub name: String,
+    /// The version held back.
+    pub version: String,
+    /// Why: the gates it fails (`no score for accuracy`).
+    pub reason: String,
+    /// The version pinned instead.
+    pub pinned: String,
+}
+
 /// The lockfile `lock` would write, and what it had to leave out.
 #[derive(Debug, Clone)]
 pub struct Resolution {
     pub lockfile: Lockfile,
     pub skipped: Vec<Skipped>,
+    /// Newer versions the gates kept out of gated environments.
+    pub held_back: Vec<HeldBack>,
+}
+
+/// What the gates of an environment say of a released version. The
+/// scores live in Git notes (`production::gates` reads them); resolution
+/// only asks.
+pub trait Gates {
+    /// True when `env` of `config` has gates.
+    fn gated(&self, config: &Config, env: &str) -> bool;
+    /// `None` when `release` passes the gates of `env`, else why it fails
+    /// (`no score for accuracy; latency 1300 misses < 1200`).
+    fn failure(
+        &mut self,
+        config: &Config,
+        env: &str,
+        name: &PromptName,
+        release: &ReleasedVersion,
+    ) -> Result<Option<String>>;
+}
+
+/// No environment has gates: for resolving without scores.
+pub struct NoGates;
+
+impl Gates for NoGates {
+    fn gated(&self, _: &Config, _: &str) -> bool {
+        false
+    }
+    fn failure(
+        &mut self,
+        _: &Config,
+        _: &str,
+        _: &PromptName,
+        _: &ReleasedVersion,
+    ) -> Result<Option<String>> {
+        Ok(None)
+    }
+}
+
+/// The gates as one environment and prompt see them while a rule is picked.
+struct GateView<'g> {
+    gates: Option<&'g mut dyn Gates>,
+    config: &'g Config,
+    env: &'g str,
+    name: &'g PromptName,
+    /// (version held back, why) for the rule being picked.
+    held: Vec<(String, String)>,
+}
+
+impl GateView<'_> {
+    /// The highest of `candidates` (highest first) that passes the gates;
+    /// the ones above it are recorded as held back. `Err(Ok(why))` when
+    /// none passes; `Err(Err(e))` when scores cannot be read.
+    fn first_passing<'a>(
+        &mut self,
+        candidates: Vec<&'a ReleasedVersion>,
+        exact: bool,
+    ) -> Result<Option<&'a ReleasedVersion>, anyhow::Error> {
+        let Some(gates) = self.gates.as_deref_mut() else {
+            return Ok(candidates.first().copied());
+        };
+        // An exact pin (`=1.3.0`) is a person's choice, the one `promote`
+        // makes (and `--force` makes past the gates): it is pinned as
+        // written, and `check` reports it if it fails.
+        if exact {
+            return Ok(candidates.first().copied());
+        }
+        let mut held = Vec::new();
+        for release in candidates {
+            match gates.failure(self.config, self.env, self.name, release)? {
+                None => {
+                    self.held.extend(held);
+                    return Ok(Some(release));
+                }
+                Some(why) => held.push((release.version.to_string(), why)),
+            }
+        }
+        self.held.extend(held);
+        Ok(None)
+    }
 }
 
 /// The environments of `config`, or the implicit `default: {"*": latest}`.
@@ -49,47 +143,128 @@ enum Picked<'a> {
     Split(Vec<(&'a ReleasedVersion, u32)>),
 }
 
-/// Applies one rule to a prompt's history; `Err` says why nothing fits.
-fn pick<'a>(history: &'a PromptHistory, rule: &EnvRule) -> Result<Picked<'a>, String> {
+/// Applies one rule to a prompt's history; the inner `Err` says why
+/// nothing fits. In a gated environment a rule takes the highest matching
+/// version that passes the gates.
+fn pick<'a>(
+    history: &'a PromptHistory,
+    rule: &EnvRule,
+    view: &mut GateView<'_>,
+) -> Result<Result<Picked<'a>, String>> {
     let released = history.listing();
+    let newest_first = |keep: &dyn Fn(&ReleasedVersion) -> bool| -> Vec<&'a ReleasedVersion> {
+        history.versions.iter().rev().filter(|r| keep(r)).collect()
+    };
+    // Why nothing passed: the versions tried and the gates each failed.
+    let failed_gates = |view: &mut GateView<'_>, what: &str| -> String {
+        let tried: Vec<String> = view
+            .held
+            .drain(..)
+            .map(|(v, why)| format!("{v}: {why}"))
+            .collect();
+        format!(
+            "no released version {what} passes the gates of `{}` ({})",
+            view.env,
+            tried.join("; ")
+        )
+    };
     match rule {
-        EnvRule::Requirement(r) if r == "exclude" => Ok(Picked::Excluded),
-        EnvRule::Requirement(r) if r == "latest" => {
-            history.latest(false).map(Picked::One).ok_or_else(|| {
-                format!(
-                    "only pre-releases are released ({released}); `latest` skips them, `latest-pre` accepts them"
-                )
+        EnvRule::Requirement(r) if r == "exclude" => Ok(Ok(Picked::Excluded)),
+        EnvRule::Requirement(r) if r == "latest" || r == "latest-pre" => {
+            let pre = r == "latest-pre";
+            let candidates = newest_first(&|v| pre || v.version.pre.is_empty());
+            if candidates.is_empty() {
+                return Ok(Err(if pre {
+                    format!("no released version (released: {released})")
+                } else {
+                    format!(
+                        "only pre-releases are released ({released}); `latest` skips them, `latest-pre` accepts them"
+                    )
+                }));
+            }
+            Ok(match view.first_passing(candidates, false)? {
+                Some(found) => Ok(Picked::One(found)),
+                None => Err(failed_gates(view, &format!("(`{r}`)"))),
             })
         }
-        EnvRule::Requirement(r) if r == "latest-pre" => history
-            .latest(true)
-            .map(Picked::One)
-            .ok_or_else(|| format!("no released version (released: {released})")),
         EnvRule::Requirement(r) => {
-            let req = parse_requirement(r)?;
-            history
-                .matching(&req)
-                .map(Picked::One)
-                .ok_or_else(|| format!("no released version satisfies `{r}` (released: {released})"))
+            let req = match parse_requirement(r) {
+                Ok(req) => req,
+                Err(e) => return Ok(Err(e)),
+            };
+            let candidates = newest_first(&|v| req.matches(&v.version));
+            if candidates.is_empty() {
+                return Ok(Err(format!(
+                    "no released version satisfies `{r}` (released: {released})"
+                )));
+            }
+            Ok(match view.first_passing(candidates, is_exact(&req))? {
+                Some(found) => Ok(Picked::One(found)),
+                None => Err(failed_gates(view, &format!("matching `{r}`"))),
+            })
         }
         EnvRule::Split { split } => {
             let mut arms: Vec<(&ReleasedVersion, u32)> = Vec::new();
             for (r, weight) in split {
-                let req = parse_requirement(r)?;
-                let found = history.matching(&req).ok_or_else(|| {
-                    format!("no released version satisfies split arm `{r}` (released: {released})")
-                })?;
+                let req = match parse_requirement(r) {
+                    Ok(req) => req,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let candidates = newest_first(&|v| req.matches(&v.version));
+                if candidates.is_empty() {
+                    return Ok(Err(format!(
+                        "no released version satisfies split arm `{r}` (released: {released})"
+                    )));
+                }
+                let Some(found) = view.first_passing(candidates, is_exact(&req))? else {
+                    return Ok(Err(failed_gates(
+                        view,
+                        &format!("matching split arm `{r}`"),
+                    )));
+                };
                 if let Some((other, _)) = arms.iter().find(|(a, _)| a.version == found.version) {
-                    return Err(format!(
+                    return Ok(Err(format!(
                         "split arms resolve to the same version {} (`{r}` and another arm); make each arm name a different version, e.g. \"={}\"",
                         other.version, other.version
-                    ));
+                    )));
                 }
                 arms.push((found, *weight));
             }
-            Ok(Picked::Split(arms))
+            Ok(Ok(Picked::Split(arms)))
         }
     }
+}
+
+/// The versions held back while `picked` was chosen, with what was pinned.
+fn held_of(
+    env: &str,
+    name: &PromptName,
+    picked: &Picked<'_>,
+    held: Vec<(String, String)>,
+) -> Vec<HeldBack> {
+    let pinned = match picked {
+        Picked::Excluded => String::new(),
+        Picked::One(r) => r.version.to_string(),
+        Picked::Split(arms) => arms
+            .iter()
+            .map(|(r, _)| r.version.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    held.into_iter()
+        .map(|(version, reason)| HeldBack {
+            environment: env.to_string(),
+            name: name.to_string(),
+            version,
+            reason,
+            pinned: pinned.clone(),
+        })
+        .collect()
+}
+
+/// `=1.2.0`: a requirement that names exactly one version.
+fn is_exact(req: &VersionReq) -> bool {
+    matches!(req.comparators.as_slice(), [c] if c.op == semver::Op::Exact && c.minor.is_some() && c.patch.is_some())
 }
 
 fn parse_requirement(text: &str) -> Result<VersionReq, String> {
@@ -151,6 +326,7 @@ pub fn resolve(
     config_text: &str,
     history: &History,
     mainline: &str,
+    gates: &mut dyn Gates,
 ) -> Result<Resolution> {
     let at = |path: &[&str]| {
         let loc = yaml::locate(config_text, path);
@@ -164,6 +340,7 @@ pub fn resolve(
     };
     let mut pinned = BTreeMap::new();
     let mut skipped = Vec::new();
+    let mut held_back = Vec::new();
     let known: Vec<&str> = history.prompts.keys().map(PromptName::as_str).collect();
     for (env, rules) in &environments(config) {
         if !is_environment_name(env) {
@@ -174,6 +351,7 @@ pub fn resolve(
             .hint(format!("rename it in {}", promptreg_core::config::FILE_NAME))
             .into());
         }
+        let is_gated = gates.gated(config, env);
         let mut pins = BTreeMap::new();
         let mut pin = |name: &PromptName, picked: Picked<'_>| -> Result<()> {
             match picked {
@@ -219,10 +397,22 @@ pub fn resolve(
                 ))
                 .into());
             };
-            let picked = pick(prompt, rule).map_err(|why| {
-                fail(format!("{where_}: environment `{env}`, {name}: {why}"))
-                    .hint(format!("change the requirement in {}, or release a matching version with `promptreg bump`", promptreg_core::config::FILE_NAME))
+            let mut view = GateView {
+                gates: is_gated.then_some(&mut *gates),
+                config,
+                env,
+                name: &name,
+                held: Vec::new(),
+            };
+            let picked = pick(prompt, rule, &mut view)?.map_err(|why| {
+                let hint = if is_gated {
+                    format!("record the scores the gates need (`promptreg score {name}@VERSION --metric M=V`), pin a version past them with `promptreg promote {name}@VERSION --env {env} --force`, or change the requirement in {}", promptreg_core::config::FILE_NAME)
+                } else {
+                    format!("change the requirement in {}, or release a matching version with `promptreg bump`", promptreg_core::config::FILE_NAME)
+                };
+                fail(format!("{where_}: environment `{env}`, {name}: {why}")).hint(hint)
             })?;
+            held_back.extend(held_of(env, &name, &picked, view.held));
             pin(&name, picked)?;
         }
         if let Some(rule) = rules.get("*") {
@@ -238,8 +428,18 @@ pub fn resolve(
                     });
                     continue;
                 }
-                match pick(prompt, rule) {
-                    Ok(picked) => pin(name, picked)?,
+                let mut view = GateView {
+                    gates: is_gated.then_some(&mut *gates),
+                    config,
+                    env,
+                    name,
+                    held: Vec::new(),
+                };
+                match pick(prompt, rule, &mut view)? {
+                    Ok(picked) => {
+                        held_back.extend(held_of(env, name, &picked, view.held));
+                        pin(name, picked)?
+                    }
                     Err(reason) => skipped.push(Skipped {
                         environment: env.clone(),
                         name: name.to_string(),
@@ -256,5 +456,9 @@ pub fn resolve(
         environments: pinned,
     }
     .canonical();
-    Ok(Resolution { lockfile, skipped })
+    Ok(Resolution {
+        lockfile,
+        skipped,
+        held_back,
+    })
 }

@@ -56,6 +56,7 @@ pub fn plan(
     env: &str,
     name: &PromptName,
     version: &Version,
+    gates: &mut dyn lockfile::Gates,
 ) -> Result<PinPlan> {
     if !promptreg_core::config::is_environment_name(env) {
         return Err(fail(format!(
@@ -85,7 +86,7 @@ pub fn plan(
             config::FILE_NAME
         ))
     })?;
-    let resolution = lockfile::resolve(&new_config, &edit.text, history, mainline)?;
+    let resolution = lockfile::resolve(&new_config, &edit.text, history, mainline, gates)?;
     let lock_text = lockfile::render(&resolution.lockfile);
     let existing = lockfile::read(&registry.root.join(lockfile::FILE_NAME))?;
     let empty = Lockfile {

@@ -110,6 +110,56 @@ pub fn verdict(
     Ok(evaluate(config, env, &release.version.to_string(), &latest))
 }
 
+impl GateVerdict {
+    /// Why the version fails, in the words `lock` uses: `no score for
+    /// accuracy`, `accuracy 0.8 misses >= 0.85`.
+    pub fn failure(&self) -> Option<String> {
+        if self.passed {
+            return None;
+        }
+        let failing: Vec<String> = self
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| match c.value {
+                None => format!("no score for {}", c.metric),
+                Some(_) => c.to_string(),
+            })
+            .collect();
+        Some(failing.join("; "))
+    }
+}
+
+/// The gates of promptreg.yaml over the scores in Git notes, for `lock`'s
+/// resolution: each version's notes are read once.
+pub struct ScoreGates<'a> {
+    reader: ScoreReader<'a>,
+}
+
+impl<'a> ScoreGates<'a> {
+    pub fn new(repo: &'a Repo) -> Self {
+        ScoreGates {
+            reader: ScoreReader::new(repo),
+        }
+    }
+}
+
+impl crate::lockfile::Gates for ScoreGates<'_> {
+    fn gated(&self, config: &Config, env: &str) -> bool {
+        is_gated(config, env)
+    }
+
+    fn failure(
+        &mut self,
+        config: &Config,
+        env: &str,
+        name: &PromptName,
+        release: &ReleasedVersion,
+    ) -> Result<Option<String>> {
+        Ok(verdict(&mut self.reader, config, env, name, release)?.failure())
+    }
+}
+
 /// A version a lockfile pins in a gated environment that fails the gate.
 #[derive(Debug, Clone, Serialize)]
 pub struct LockedFailure {

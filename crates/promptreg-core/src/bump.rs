@@ -109,6 +109,10 @@ pub fn rewrite(
     entry: &ChangelogEntry,
     replace_first: bool,
 ) -> Result<String> {
+    // A byte order mark stays where it is; the lines are edited after it.
+    if let Some(body) = text.strip_prefix('\u{feff}') {
+        return rewrite(body, version, entry, replace_first).map(|out| format!("\u{feff}{out}"));
+    }
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
 
@@ -121,7 +125,13 @@ pub fn rewrite(
 
     let ci = lines
         .iter()
-        .position(|l| l.trim_end() == "changelog:" || l.starts_with("changelog: #"))
+        .position(|l| {
+            // `changelog:` alone, or followed by a comment after any spacing.
+            l.strip_prefix("changelog:").is_some_and(|rest| {
+                let rest = rest.trim();
+                rest.is_empty() || (rest.starts_with('#') && !l.starts_with("changelog:#"))
+            })
+        })
         .ok_or_else(|| cannot("its `changelog:` is not a block list on lines of its own"))?;
     let is_content = |l: &str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
     let first = (ci + 1..lines.len())
@@ -227,6 +237,8 @@ fn replace_value(line: &str, key: &str, value: &str) -> Option<String> {
         let end = body
             .find(" #")
             .unwrap_or_else(|| body.trim_end_matches(['\n', '\r']).trim_end().len());
+        // The spacing before a comment belongs to the comment: it stays.
+        let end = body[..end].trim_end().len();
         (&body[..end], &body[end..])
     };
     if old.is_empty() || old.starts_with(['|', '>', '[', '{', '&', '*', '!']) {
@@ -288,6 +300,10 @@ mod tests {
         assert_eq!(
             replace_value("version:   '1.0.0'\n", "version:", "2.0.0").unwrap(),
             "version:   '2.0.0'\n"
+        );
+        assert_eq!(
+            replace_value("version: 1.3.0      # SemVer\r\n", "version:", "1.4.0").unwrap(),
+            "version: 1.4.0      # SemVer\r\n"
         );
         assert!(replace_value("version: |\n", "version:", "2.0.0").is_none());
     }

@@ -281,7 +281,10 @@ pub fn check_manifest(m: &Manifest) -> Vec<Problem> {
     let mut listed = BTreeSet::new();
     for f in &m.files {
         if semver::Version::parse(&f.version).is_err() {
-            bad(format!("{}: `{}` is not a SemVer version", f.name, f.version));
+            bad(format!(
+                "{}: `{}` is not a SemVer version",
+                f.name, f.version
+            ));
         }
         if !listed.insert((f.name.as_str(), f.version.as_str())) {
             bad(format!("{} {} is listed twice", f.name, f.version));

@@ -180,7 +180,23 @@ pub fn check(bytes: &[u8]) -> Result<Config, Vec<Finding>> {
             ),
         ));
     }
+    if let Some(git_ref) = &config.git_ref {
+        if let Err(why) = check_ref(git_ref) {
+            findings.push(Finding::error(
+                "ref",
+                at(&["ref"]),
+                format!("ref `{git_ref}` {why}; name a branch, tag or commit (e.g. `ref: main`), or drop the key for HEAD"),
+            ));
+        }
+    }
     for (env, rules) in &config.environments {
+        if !is_environment_name(env) {
+            findings.push(Finding::error(
+                "environment-name",
+                at(&["environments", env]),
+                format!("environment name `{env}` must be lowercase letters, digits, `_` and `-`, starting with a letter or digit"),
+            ));
+        }
         for (name, rule) in rules {
             let loc = at(&["environments", env, name]);
             if name != "*" {
@@ -316,6 +332,20 @@ fn normalize_dir(dir: &str) -> String {
         .join("/")
 }
 
+/// A mainline revision as Git can read it: not blank, no whitespace or
+/// control characters, not an option (`-x`).
+fn check_ref(git_ref: &str) -> Result<(), &'static str> {
+    if git_ref.is_empty() {
+        Err("is empty")
+    } else if git_ref.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Err("contains whitespace or a control character")
+    } else if git_ref.starts_with('-') {
+        Err("starts with `-`")
+    } else {
+        Ok(())
+    }
+}
+
 /// A requirement string: a Cargo-style SemVer requirement or a keyword.
 fn check_requirement(req: &str, keywords: bool) -> Result<(), String> {
     if keywords && matches!(req, "latest" | "latest-pre" | "exclude") {
@@ -343,4 +373,29 @@ pub fn is_environment_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_names_and_refs_are_checked_here() {
+        let rules = |text: &str| -> Vec<&'static str> {
+            match check(text.as_bytes()) {
+                Ok(_) => Vec::new(),
+                Err(findings) => findings.iter().map(|f| f.rule).collect(),
+            }
+        };
+        assert_eq!(
+            rules("environments:\n  Prod:\n    \"*\": latest\n"),
+            ["environment-name"]
+        );
+        assert_eq!(rules("ref: \"\"\n"), ["ref"]);
+        assert_eq!(rules("ref: \"main branch\"\n"), ["ref"]);
+        assert_eq!(rules("ref: -x\n"), ["ref"]);
+        assert!(
+            rules("ref: origin/main\nenvironments:\n  prod-eu_1:\n    \"*\": latest\n").is_empty()
+        );
+    }
 }

@@ -49,8 +49,9 @@ pub struct Line {
 /// A unified-diff hunk of one part of the prompt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hunk {
-    /// `template`, `messages`, `variables`, `model`, `output` or
-    /// `description`.
+    /// `template`, `messages`, `variables`, `model`, `output`,
+    /// `description`, `changelog`, `metadata`, or `file` (the file's own
+    /// lines, when only comments or layout changed).
     pub part: &'static str,
     /// The hunk's range line, `@@ -OLD_START,OLD_LEN +NEW_START,NEW_LEN @@`
     /// (1-based line numbers within the part).
@@ -73,7 +74,9 @@ pub struct PromptDiff {
     /// The interface changes and the policy rules they fired (only for
     /// `Status::Changed`).
     pub changes: Vec<Change>,
-    /// `None`: the change requires no bump.
+    /// `None`: the change requires no bump. In JSON `"none"`, the word
+    /// `actual` uses for a version that did not move: one vocabulary.
+    #[serde(serialize_with = "required_word")]
     pub required: Option<BumpLevel>,
     /// How the version moved from old to new (only for `Status::Changed`).
     pub actual: Option<ActualBump>,
@@ -81,6 +84,14 @@ pub struct PromptDiff {
     pub verdict: Option<Verdict>,
     /// Text hunks of every part that differs between the sides.
     pub hunks: Vec<Hunk>,
+}
+
+/// `major`, `minor`, `patch` or `none`.
+fn required_word<S: serde::Serializer>(
+    level: &Option<BumpLevel>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(level.map_or("none", policy::level_name))
 }
 
 /// Compares two sides of one prompt.
@@ -177,6 +188,26 @@ fn parts(p: &Prompt) -> Vec<(&'static str, String)> {
     if let Some(d) = &f.description {
         out.push(("description", format!("{}\n", d.trim_end())));
     }
+    // The changelog and metadata fire no policy rule, but a reviewer must
+    // still see them change.
+    let mut changelog = String::new();
+    for entry in &f.changelog {
+        changelog.push_str(&format!(
+            "{} {} {}\n  {}\n",
+            entry.version,
+            entry.date,
+            entry.author,
+            entry.reason.trim_end().replace('\n', "\n  ")
+        ));
+    }
+    out.push(("changelog", changelog));
+    let metadata = f
+        .metadata
+        .as_ref()
+        .and_then(|m| serde_json::to_string_pretty(m).ok())
+        .map(|s| s + "\n")
+        .unwrap_or_default();
+    out.push(("metadata", metadata));
     out
 }
 
@@ -200,6 +231,15 @@ fn hunks(old: Option<&Prompt>, new: Option<&Prompt>) -> Vec<Hunk> {
         let (x, y) = (text(&a, part), text(&b, part));
         if x != y {
             out.extend(text_hunks(part, &x, &y));
+        }
+    }
+    // The file changed where no part shows it (a comment, quoting, layout):
+    // the file's own lines, so that no change is invisible.
+    if out.is_empty() {
+        if let (Some(old), Some(new)) = (old, new) {
+            if old.text != new.text {
+                out.extend(text_hunks("file", &old.text, &new.text));
+            }
         }
     }
     out

@@ -295,18 +295,41 @@ pub fn check(bytes: &[u8]) -> Checked {
         Ok(t) => t,
         Err(e) => return fail(Finding::error("unreadable", e.location, e.message)),
     };
-    let file: PromptFile = match yaml::from_str(text) {
-        Ok(f) => f,
+    let (file, findings) = match yaml::from_str::<PromptFile>(text) {
+        Ok(f) => {
+            let findings = validate(&f, text);
+            (f, findings)
+        }
         Err(e) => {
             let rule = if e.message.starts_with("unknown key") {
                 "unknown-key"
             } else {
                 "invalid-yaml"
             };
-            return fail(Finding::error(rule, e.location, e.message));
+            let first = Finding::error(rule, e.location, e.message);
+            // A structural error does not stop the other rules: what could
+            // be read is checked too, so one run lists every problem.
+            let findings = match salvage(text) {
+                Some(mut findings) if !findings.is_empty() => {
+                    // The parser's own finding is the more exact one: its
+                    // location and message replace the salvaged twin.
+                    match findings
+                        .iter_mut()
+                        .find(|f| f.rule == first.rule && f.message.ends_with(&first.message))
+                    {
+                        Some(twin) => *twin = first,
+                        None => findings.insert(0, first),
+                    }
+                    findings
+                }
+                _ => vec![first],
+            };
+            return Checked {
+                prompt: None,
+                findings,
+            };
         }
     };
-    let findings = validate(&file, text);
     let prompt = if has_errors(&findings) {
         None
     } else {
@@ -317,6 +340,188 @@ pub fn check(bytes: &[u8]) -> Checked {
         })
     };
     Checked { prompt, findings }
+}
+
+/// The keys a prompt file may have, in the order the format lists them.
+const KEYS: &[&str] = &[
+    "version",
+    "description",
+    "model",
+    "variables",
+    "template",
+    "messages",
+    "output",
+    "changelog",
+    "metadata",
+];
+
+/// Every finding of a file the typed parse refused: each structural error
+/// (an unknown key, a wrong type, at the top level, in a variable, in a
+/// message or a changelog entry) with its location, then every rule of
+/// `validate` on the parts that could be read. `None` when the text is not
+/// a YAML mapping at all (the parser's own error says it all).
+fn salvage(text: &str) -> Option<Vec<Finding>> {
+    use yaml::Value;
+    let yaml::Value::Mapping(map) = yaml::from_str::<Value>(text).ok()? else {
+        return None;
+    };
+    let at = |path: &[&str]| yaml::locate(text, path);
+    let mut findings = Vec::new();
+    let structural = |path: &[&str], message: String| {
+        let rule = if message.starts_with("unknown key") {
+            "unknown-key"
+        } else {
+            "invalid-yaml"
+        };
+        let shown = path
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match p.parse::<usize>() {
+                Ok(_) => format!("[{p}]"),
+                Err(_) if i == 0 => (*p).to_string(),
+                Err(_) => format!(".{p}"),
+            })
+            .collect::<String>();
+        let message = if shown.is_empty() {
+            message
+        } else {
+            format!("{shown}: {message}")
+        };
+        Finding::error(rule, at(path), message)
+    };
+    // A one-key document that the typed parse accepts exactly when this
+    // key's value is right: the required keys get neutral values.
+    let probe = |key: &str, value: &Value| -> Result<(), String> {
+        let mut doc = yaml::Mapping::new();
+        doc.insert(Value::from("version"), Value::from("0.0.0"));
+        doc.insert(Value::from("changelog"), Value::Sequence(Vec::new()));
+        doc.insert(Value::from(key), value.clone());
+        yaml::from_value::<PromptFile>(Value::Mapping(doc)).map(|_| ())
+    };
+    let mut clean = yaml::Mapping::new();
+    // Rules that compare what could not be read with what could are left
+    // out: their finding would be about the stand-in, not the file.
+    let mut stand_ins: Vec<&'static str> = Vec::new();
+    for (key, value) in map {
+        let Some(name) = key.as_str() else {
+            findings.push(structural(&[], "a key is not a string".to_string()));
+            continue;
+        };
+        if !KEYS.contains(&name) {
+            let hint = yaml::did_you_mean(name, KEYS)
+                .map(|b| format!(" (did you mean `{b}`?)"))
+                .unwrap_or_default();
+            findings.push(Finding::error(
+                "unknown-key",
+                at(&[name]),
+                format!(
+                    "unknown key `{name}`{hint}; allowed keys: {}",
+                    KEYS.join(", ")
+                ),
+            ));
+            continue;
+        }
+        let kept = match (name, &value) {
+            // Lists and maps of independent items: each item on its own.
+            ("messages" | "changelog", Value::Sequence(items)) => {
+                let mut kept = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let index = i.to_string();
+                    let one = Value::Sequence(vec![item.clone()]);
+                    let result = if name == "messages" {
+                        yaml::from_value::<Vec<Message>>(one).map(|_| ())
+                    } else {
+                        yaml::from_value::<Vec<ChangelogEntry>>(one).map(|_| ())
+                    };
+                    match result {
+                        Ok(()) => kept.push(item.clone()),
+                        Err(e) => {
+                            findings.push(structural(&[name, &index], e));
+                            if name == "changelog" {
+                                stand_ins.extend(["changelog-version-mismatch", "changelog-order"]);
+                            }
+                            // An empty user message keeps the later ones at
+                            // their index, so their findings at their line.
+                            if name == "messages" {
+                                let mut stand_in = yaml::Mapping::new();
+                                stand_in.insert(Value::from("role"), Value::from("user"));
+                                stand_in.insert(Value::from("content"), Value::from(""));
+                                kept.push(Value::Mapping(stand_in));
+                            }
+                        }
+                    }
+                }
+                Some(Value::Sequence(kept))
+            }
+            ("variables", Value::Mapping(vars)) => {
+                let mut kept = yaml::Mapping::new();
+                for (var, decl) in vars {
+                    let mut one = yaml::Mapping::new();
+                    one.insert(var.clone(), decl.clone());
+                    let var_name = var.as_str().unwrap_or("?");
+                    match probe(name, &Value::Mapping(one)) {
+                        Ok(()) => {
+                            kept.insert(var.clone(), decl.clone());
+                        }
+                        Err(e) => findings.push(structural(&[name, var_name], e)),
+                    }
+                }
+                Some(Value::Mapping(kept))
+            }
+            _ => match probe(name, &value) {
+                Ok(()) => Some(value.clone()),
+                Err(e) => {
+                    findings.push(structural(&[name], e));
+                    None
+                }
+            },
+        };
+        if let Some(kept) = kept {
+            clean.insert(Value::from(name), kept);
+        }
+    }
+    // The required keys, when missing or unreadable, get stand-ins that no
+    // rule fires on; the structural finding already says what is wrong.
+    // A missing one is said in the parser's words, so that its own finding
+    // replaces this one.
+    if !clean.contains_key("changelog") {
+        if !findings.iter().any(|f| f.message.starts_with("changelog")) {
+            findings.push(Finding::error(
+                "invalid-yaml",
+                None,
+                "missing field `changelog`",
+            ));
+        }
+        clean.insert(Value::from("changelog"), Value::Sequence(Vec::new()));
+        stand_ins.push("changelog-missing");
+    }
+    if !clean.contains_key("version") {
+        if !findings.iter().any(|f| f.message.starts_with("version")) {
+            findings.push(Finding::error(
+                "invalid-yaml",
+                None,
+                "missing field `version`",
+            ));
+        }
+        let first = clean
+            .get("changelog")
+            .and_then(|c| c.as_sequence())
+            .and_then(|c| c.first())
+            .and_then(|e| e.get("version"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("0.0.0")
+            .to_string();
+        clean.insert(Value::from("version"), Value::from(first));
+        stand_ins.extend(["version-not-semver", "changelog-version-mismatch"]);
+    }
+    if let Ok(file) = yaml::from_value::<PromptFile>(Value::Mapping(clean)) {
+        let version_line = at(&["version"]).map(|l| l.line);
+        findings.extend(validate(&file, text).into_iter().filter(|f| {
+            !(stand_ins.contains(&f.rule)
+                && (f.rule != "version-not-semver" || f.line == version_line))
+        }));
+    }
+    Some(findings)
 }
 
 /// Parses a prompt that must be valid (for commands that display or render it).
@@ -577,6 +782,32 @@ mod tests {
         assert!(!is_author("Ada Lovelace"));
         assert!(!is_author("<ada@example.com>"));
         assert!(!is_author("Ada <ada example.com>"));
+    }
+
+    #[test]
+    fn structural_errors_do_not_hide_the_other_rules() {
+        let text = "version: 1.0.0\ndescripton: typo\nmessages:\n  - role: robot\n    content: Hi\n  - role: user\n    content: \"{{ who }}\"\nchangelog:\n  - version: 1.0.0\n    date: 2026-01-28T10:00:00Z\n    author: nobody\n    reason: First.\n";
+        let checked = check(text.as_bytes());
+        assert!(checked.prompt.is_none());
+        let found: Vec<(&str, Option<usize>)> =
+            checked.findings.iter().map(|f| (f.rule, f.line)).collect();
+        assert_eq!(
+            found,
+            [
+                ("unknown-key", Some(2)),
+                ("invalid-yaml", Some(4)),
+                ("changelog-author", Some(11)),
+                ("undeclared-placeholder", Some(7)),
+            ]
+        );
+        // A missing required key is said once, in the parser's words.
+        let checked = check(b"version: 1.0.0\ntemplate: Hi\n");
+        let messages: Vec<&str> = checked
+            .findings
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(messages, ["missing field `changelog`"]);
     }
 }
 

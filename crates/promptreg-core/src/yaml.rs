@@ -72,6 +72,16 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     })
 }
 
+/// A parsed YAML node, for reading the parts of a document that a typed
+/// parse refused (see `prompt::check`).
+pub use serde_yaml::{Mapping, Value};
+
+/// Turns a parsed node into `T`, with the message [`from_str`] would give
+/// (a node carries no location: the caller finds it with [`locate`]).
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+    serde_yaml::from_value(value).map_err(|e| humanize(&e.to_string()))
+}
+
 /// Flow collections (`[`, `{`) nested deeper than this are refused before
 /// parsing. The YAML scanner's work grows with nesting depth times tokens
 /// (a 1 MiB file of `[` would take it many minutes) and the reader refuses

@@ -452,6 +452,37 @@ impl Repo {
         }
     }
 
+    /// The newest first-parent commit of `start` that removed the regular
+    /// file at `path` (relative to the registry root): the commit lacks it
+    /// and its first parent has it. `None` when `start` has the file, or no
+    /// commit removed it. Stops at the deleting commit, one tree path per
+    /// commit on the way.
+    pub fn deleting_commit(&self, start: &str, path: &str) -> Result<Option<CommitInfo>> {
+        let path = self.repo_path(path);
+        let has = |commit: &git2::Commit<'_>| -> Result<bool> {
+            let tree = commit
+                .tree()
+                .map_err(|e| missing_object("tree", &commit.tree_id().to_string(), e))?;
+            match tree.get_path(Path::new(&path)) {
+                Ok(entry) => Ok(entry.kind() == Some(git2::ObjectType::Blob)),
+                Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(false),
+                Err(e) => Err(e.into()),
+            }
+        };
+        let mut commit = self.inner.find_commit(git2::Oid::from_str(start)?)?;
+        if has(&commit)? {
+            return Ok(None);
+        }
+        while commit.parent_count() > 0 {
+            let parent = first_parent(&commit)?;
+            if has(&parent)? {
+                return Ok(Some(commit_info(&commit)));
+            }
+            commit = parent;
+        }
+        Ok(None)
+    }
+
     /// The bytes of a blob, or `None` when the repository has no blob with
     /// that id (an id that is not 40 hex digits is an error).
     pub fn find_blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
