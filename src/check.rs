@@ -147,7 +147,7 @@ pub fn check(
                 out.insert(
                     name.file_name(),
                     FileState {
-                        blob: Repo::hash_blob(&bytes)?,
+                        blob: repo.worktree_blob(&registry.relative_path(&name), &bytes)?,
                         bytes: Some(bytes),
                     },
                 );

@@ -303,8 +303,12 @@ pub struct BumpArgs {
     #[arg(long, default_value = "rc", value_name = "ID")]
     pub pre_id: String,
     /// Commit the file alone, with `Prompt:`/`Prompt-Version:`/`Change-Reason:` trailers.
+    /// Runs `git commit`: hooks, signing, identity and dates as Git's own.
     #[arg(long)]
     pub commit: bool,
+    /// With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`.
+    #[arg(long, requires = "commit")]
+    pub no_verify: bool,
     /// Create the annotated tag NAME@VERSION (prefix: `tag_prefix` in promptreg.yaml).
     #[arg(long)]
     pub tag: bool,
@@ -546,9 +550,12 @@ pub struct PromoteArgs {
     #[arg(long, value_name = "ENV")]
     pub env: String,
     /// Commit promptreg.yaml and prompts.lock, with `Prompt:`,
-    /// `Prompt-Version:` and `Environment:` trailers.
+    /// `Prompt-Version:` and `Environment:` trailers (runs `git commit`).
     #[arg(long)]
     pub commit: bool,
+    /// With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`.
+    #[arg(long, requires = "commit")]
+    pub no_verify: bool,
     /// Promote even when the version fails the environment's gates.
     #[arg(long)]
     pub force: bool,
@@ -590,9 +597,12 @@ pub struct RollbackArgs {
     #[arg(long)]
     pub if_failing: bool,
     /// Commit promptreg.yaml and prompts.lock, with `Prompt:`,
-    /// `Prompt-Version:` and `Environment:` trailers.
+    /// `Prompt-Version:` and `Environment:` trailers (runs `git commit`).
     #[arg(long)]
     pub commit: bool,
+    /// With --commit: skip the pre-commit and commit-msg hooks, as `git commit --no-verify`.
+    #[arg(long, requires = "commit")]
+    pub no_verify: bool,
     /// Print what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -36,6 +36,7 @@ impl Context {
     /// history is incomplete) unless `--allow-shallow`.
     pub fn repo(&self, registry: &Registry) -> Result<Repo> {
         let repo = Repo::open(&registry.root)?;
+        refuse_nested_prompts_repository(registry)?;
         if repo.is_shallow() && !self.allow_shallow {
             return Err(fail(
                 "this is a shallow clone: its history is incomplete, so released versions cannot be known",
@@ -98,7 +99,8 @@ impl Context {
             return Ok(Rc::clone(h));
         }
         let cache = history::CacheOptions {
-            path: (!self.no_cache).then(|| cache_path(repo, &registry.config.prompts_dir, rev)),
+            path: (!self.no_cache && !repo.history_is_grafted())
+                .then(|| cache_path(repo, &registry.config.prompts_dir, rev)),
             only: only.map(str::to_string),
         };
         let mut bar = crate::output::progress::WalkProgress::new();
@@ -124,7 +126,7 @@ impl Context {
         registry: &Registry,
         repo: &Repo,
     ) -> Result<Option<crate::lockfile::memo::LockMemo>> {
-        if self.no_cache {
+        if self.no_cache || repo.history_is_grafted() {
             return Ok(None);
         }
         let Some(head) = repo.resolve_commit(self.mainline_rev(registry))? else {
@@ -157,4 +159,28 @@ pub fn cache_path(repo: &Repo, prompts_dir: &str, rev: &str) -> PathBuf {
     repo.git_dir()
         .join("promptreg")
         .join(format!("history-{key}.bin"))
+}
+
+/// Refuses a prompts directory that is (or lies in) another Git repository,
+/// a submodule most often: its history is not this repository's, so `log`
+/// would show no releases and `bump --commit` would replace the submodule
+/// link with a file.
+pub fn refuse_nested_prompts_repository(registry: &Registry) -> Result<()> {
+    let prompts = registry.prompts_dir();
+    let mut dir = prompts.as_path();
+    while dir != registry.root.as_path() {
+        if dir.join(".git").exists() {
+            return Err(fail(format!(
+                "{} is a Git submodule or a repository of its own: promptreg reads prompt history from the repository that holds promptreg.yaml",
+                dir.strip_prefix(&registry.root).unwrap_or(dir).display()
+            ))
+            .hint("put promptreg.yaml inside that repository (run promptreg there), or move the prompts into this one")
+            .into());
+        }
+        match dir.parent() {
+            Some(parent) if parent.starts_with(&registry.root) => dir = parent,
+            _ => break,
+        }
+    }
+    Ok(())
 }

@@ -1,6 +1,7 @@
 use clap::Parser;
 use promptreg::cli::Cli;
 use promptreg::context::Context;
+use promptreg::output::escape;
 use promptreg_core::error::Failure;
 use std::io::Write;
 use std::process::ExitCode;
@@ -28,21 +29,29 @@ fn main() -> ExitCode {
         no_cache: cli.no_cache,
         ..Context::default()
     };
+    let color = ctx.color;
     let result = promptreg::commands::run(&cli.command, &ctx);
     // The process ends here: freeing the history (hundreds of thousands of
     // small strings on a large registry) would only cost time.
     std::mem::forget(ctx);
     match result {
         Ok(out) => {
+            // Human text from commits is escaped for the terminal; data is
+            // written exactly (docs/DESIGN.md §13).
+            let text = if out.data {
+                escape::restore_style(&out.stdout, color)
+            } else {
+                escape::for_terminal(&out.stdout, color)
+            };
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             let written = stdout
-                .write_all(out.stdout.as_bytes())
+                .write_all(text.as_bytes())
                 .and_then(|_| match out.stream {
                     Some(stream) => stream.write_to(&mut stdout),
                     None => Ok(()),
                 })
                 .and_then(|_| stdout.flush());
-            eprint!("{}", out.stderr);
+            to_stderr(&out.stderr);
             match written {
                 // A closed pipe (`promptreg list | head`) is not an error.
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -61,15 +70,28 @@ fn main() -> ExitCode {
 
 /// One line saying what failed, `caused by:` lines, then the hint.
 fn report(err: &anyhow::Error) {
-    eprintln!("error: {err}");
+    let mut text = format!("error: {err}\n");
     for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        text.push_str(&format!("  caused by: {cause}\n"));
     }
     if let Some(hint) = err
         .chain()
         .find_map(|e| e.downcast_ref::<Failure>())
         .and_then(|f| f.hint.as_ref())
     {
-        eprintln!("hint: {hint}");
+        text.push_str(&format!("hint: {hint}\n"));
     }
+    to_stderr(&text);
+}
+
+/// Writes human text to stderr, escaped; a closed or full stderr is ignored
+/// (`eprint!` would panic), since there is nowhere left to say so.
+fn to_stderr(text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = err
+        .write_all(escape::for_terminal(text, false).as_bytes())
+        .and_then(|_| err.flush());
 }

@@ -148,7 +148,7 @@ fn the_helper_answers_blob_ids_with_their_facts_in_order() {
     let mut greeting = String::new();
     out.read_line(&mut greeting).unwrap();
     assert!(
-        greeting.starts_with("promptreg-blob-facts 1 "),
+        greeting.starts_with("promptreg-blob-facts 2 "),
         "{greeting}"
     );
     for id in &ids {

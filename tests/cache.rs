@@ -164,3 +164,28 @@ fn an_unwritable_cache_only_costs_speed() {
     repo.run(&["lock", "--locked"]).ok();
     assert_eq!(repo.read(".git/promptreg"), "not a directory");
 }
+
+#[test]
+fn a_shallow_clone_uses_no_cache_so_unshallowing_changes_no_answer() {
+    let repo = history_repo();
+    let clone = repo.shallow_clone();
+    let shallow = clone.run(&["--allow-shallow", "log", "a", "--format", "json"]);
+    shallow.ok();
+    assert!(
+        cache_files(&clone).is_empty(),
+        "a shallow history was cached"
+    );
+    clone.run(&["--allow-shallow", "lock"]).ok();
+    assert!(!clone.file(".git/promptreg/lock-memo.json").exists());
+    clone.git(&["fetch", "-q", "--unshallow"]);
+    let warm = clone.run(&["log", "a", "--format", "json"]);
+    let cold = clone.run(&["log", "a", "--format", "json", "--no-cache"]);
+    assert_eq!(warm.stdout, cold.stdout);
+    assert_ne!(
+        warm.stdout, shallow.stdout,
+        "unshallowing shows more history"
+    );
+    let warm = clone.run(&["lock", "--locked"]);
+    let cold = clone.run(&["lock", "--locked", "--no-cache"]);
+    assert_eq!(warm.code, cold.code, "{}\n{}", warm.stderr, cold.stderr);
+}

@@ -540,12 +540,86 @@ fn fuzz_prompt_file() {
 // ---------------------------------------------------------------------------
 // What a history walk reads of every version of every prompt.
 
+/// A valid prompt whose `version:` line is rewritten into a shape the line
+/// reader must not misread: continued on an indented line (a plain
+/// multi-line scalar), quoted across lines, a flow scalar or collection, a
+/// tag, an anchor, a comment.
+fn version_line_variants() -> impl Strategy<Value = Bytes> {
+    let value = prop::sample::select(
+        &[
+            "2.0.0",
+            "\"2.0.0\"",
+            "'2.0.0'",
+            "2.0.0 # c",
+            "\"2.0.0",
+            "'2.0.0",
+            "[2.0.0]",
+            "{2.0.0}",
+            "{v: 2.0.0}",
+            "!!str 2.0.0",
+            "&a 2.0.0",
+            "\"2.0.0\\\n  .1\"",
+            "2.0.0 #",
+            "2.0.0\t",
+            ">-\n  2.0.0",
+            "|\n  2.0.0",
+        ][..],
+    );
+    let after = prop::sample::select(
+        &[
+            "",
+            "  .1\n",
+            "\n  .1\n",
+            "\t.1\n",
+            "   \n  -rc.1\n",
+            "  # c\n",
+            "# c\n",
+            "  \"x\"\n",
+            " : x\n",
+        ][..],
+    );
+    (prop::sample::select(valid_prompts()), value, after).prop_map(|(seed, value, after)| {
+        let text = String::from_utf8_lossy(&seed);
+        let mut out = String::new();
+        for line in text.split_inclusive('\n') {
+            if line.starts_with("version:") {
+                out.push_str(&format!("version: {value}\n{after}"));
+            } else {
+                out.push_str(line);
+            }
+        }
+        Bytes(out.into_bytes())
+    })
+}
+
 #[test]
 fn fuzz_blob_facts() {
-    fuzz("blob_facts", prompt_files(), |bytes| {
+    let files = prop_oneof![3 => prompt_files(), 1 => version_line_variants()];
+    fuzz("blob_facts", files, |bytes| {
         let facts = facts_of(&bytes.0);
         prop_assert_eq!(&facts.sha256, &sha256_hex(&bytes.0));
-        if let Some(p) = prompt::check(&bytes.0).prompt {
+        let checked = prompt::check(&bytes.0).prompt;
+        // Released means valid, on every file: the walk releases a version
+        // exactly when the full parse and validation accept the file with
+        // that version.
+        prop_assert_eq!(
+            facts.released_version().map(str::to_string),
+            checked.as_ref().map(|p| p.version.to_string())
+        );
+        // The line reader alone agrees with a YAML parse of the key on
+        // every file that parses.
+        #[derive(serde::Deserialize)]
+        struct OnlyVersion {
+            version: String,
+        }
+        if let Ok(parsed) = std::str::from_utf8(&bytes.0)
+            .map_err(|_| ())
+            .and_then(|t| promptreg_core::yaml::from_str::<OnlyVersion>(t).map_err(|_| ()))
+        {
+            let want = Version::parse(&parsed.version).ok();
+            prop_assert_eq!(promptreg_core::fast_read::version_of(&bytes.0), want);
+        }
+        if let Some(p) = checked {
             accepted();
             // The walk reads the version and the changelog entry from their
             // lines; a valid file must give what the full parse gives.
@@ -946,6 +1020,11 @@ fn fuzz_reference() {
 /// Template pieces. Numbers stay small and there is no `macro`, `include`
 /// or recursion: the engine could loop for as long as a template asks it to.
 const TEMPLATE_PARTS: &[&str] = &[
+    // Work without bound but for the rendering budget (fuel, output cap).
+    "{% for a in range(100000) %}",
+    "{% for b in range(100000) %}",
+    "{% endfor %}",
+    "{{ 'x' * 1000000 }}",
     "{{",
     "}}",
     "{%",
@@ -1103,7 +1182,13 @@ fn fuzz_template() {
                     Err(e) => prop_assert!(!e.message.trim().is_empty(), "empty error"),
                 }
                 match template::render(&source, &vars) {
-                    Ok(_) => accepted(),
+                    Ok(out) => {
+                        accepted();
+                        prop_assert!(
+                            out.len() <= template::MAX_RENDER_BYTES,
+                            "over the output cap"
+                        );
+                    }
                     Err(e) => prop_assert!(!e.message.trim().is_empty(), "empty error"),
                 }
             }

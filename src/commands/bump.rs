@@ -62,6 +62,8 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
         }
     }
 
+    // HEAD as the history is read: `--commit` moves it only from here.
+    let read_at = repo.head();
     let history = ctx.history_of(&registry, &repo, &name)?;
     let released = history
         .get(&name)
@@ -159,7 +161,30 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
             let message = format!(
                 "{name} {version}: {one_line}\n\nPrompt: {name}\nPrompt-Version: {version}\nChange-Reason: {one_line}\n"
             );
-            let commit = repo.commit_file(&path, &message)?;
+            let committed = repo.commit_with_git(&git::CommitRequest {
+                paths: &[&path],
+                read: &[promptreg_core::config::FILE_NAME],
+                message: &message,
+                read_at: read_at.as_deref(),
+                no_verify: args.no_verify,
+            });
+            let commit = match committed {
+                Ok(commit) => commit,
+                Err(e) => {
+                    // Nothing stays written: the file is put back as it was.
+                    return Err(
+                        match crate::output::files::write_atomic(
+                            &registry.path_of(&name),
+                            current.text.as_bytes(),
+                        ) {
+                            Ok(()) => e.context(format!("{path} is left as it was")),
+                            Err(undo) => e.context(format!(
+                                "{path} holds the bumped text, and could not be put back: {undo:#}"
+                            )),
+                        },
+                    );
+                }
+            };
             if args.tag {
                 let tag = format!(
                     "{}{name}@{version}",

@@ -78,6 +78,15 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<Output> {
         )),
     }
     prompts_check(&registry, &mut checks)?;
+    checks.push(temp_files_check(&registry));
+    if let Err(e) = crate::context::refuse_nested_prompts_repository(&registry) {
+        checks.push(check(
+            "prompts repository",
+            Status::Problem,
+            format!("{e:#}"),
+            Some("run promptreg inside that repository, or move the prompts into this one"),
+        ));
+    }
     schemas_check(&registry, args.fix, &mut checks)?;
     checks.push(match crate::history::blob_facts::helper_setting() {
         Ok(detail) => check("blob helper", Status::Ok, detail, None),
@@ -333,4 +342,59 @@ fn history_checks(
         },
     );
     Ok(())
+}
+
+/// Temporary files an interrupted write left behind (`kill -9` between
+/// creating `.promptreg-*.tmp` and renaming it): in the registry root and
+/// under the prompts directory, where promptreg writes.
+fn temp_files_check(registry: &Registry) -> Check {
+    fn walk(dir: &std::path::Path, depth: usize, found: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_file() && name.starts_with(".promptreg-") && name.ends_with(".tmp") {
+                found.push(entry.path());
+            } else if kind.is_dir() && depth > 0 && name != ".git" {
+                walk(&entry.path(), depth - 1, found);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&registry.root, 0, &mut found);
+    walk(&registry.prompts_dir(), 32, &mut found);
+    found.sort();
+    found.dedup();
+    if found.is_empty() {
+        return check(
+            "temporary files",
+            Status::Ok,
+            "none left by interrupted writes",
+            None,
+        );
+    }
+    let shown: Vec<String> = found
+        .iter()
+        .map(|p| {
+            p.strip_prefix(&registry.root)
+                .unwrap_or(p)
+                .display()
+                .to_string()
+        })
+        .collect();
+    check(
+        "temporary files",
+        Status::Warning,
+        format!(
+            "{} left by an interrupted write: {}",
+            found.len(),
+            shown.join(", ")
+        ),
+        Some("no promptreg run is writing them: delete them (rm .promptreg-*.tmp)"),
+    )
 }

@@ -27,11 +27,13 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> Result<Output> {
         ))
         .hint("commit the prompts, run `promptreg lock`, then export")
     })?;
+    let history = ctx.history(&registry, &repo)?;
     let plan = lockfile::export_plan(
         lockfile::ExportSource {
             lock: &lock,
             lock_bytes: &lock_bytes,
             registry_commit: &registry_commit,
+            history: &history,
         },
         &args.env,
         &repo,

@@ -55,10 +55,34 @@ pub fn run(args: &HookArgs, ctx: &Context) -> Result<Output> {
             }
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
+            // The user's hook is kept: moved aside, and put back by
+            // `uninstall`.
+            let mut said = String::new();
+            if exists && !ours {
+                let backup = backup_path(&path);
+                if std::fs::symlink_metadata(&backup).is_ok() {
+                    // Never replace an earlier backup: it may be the user's
+                    // only copy.
+                    return Err(fail(format!(
+                        "{} exists and so does the backup {}; refusing to replace either",
+                        path.display(),
+                        backup.display()
+                    ))
+                    .hint("move one of them away, then run `promptreg hook install --force` again")
+                    .into());
+                }
+                std::fs::rename(&path, &backup).with_context(|| {
+                    format!("cannot move {} to {}", path.display(), backup.display())
+                })?;
+                said = format!(
+                    "Moved your hook to {} (`promptreg hook uninstall` puts it back).\n",
+                    backup.display()
+                );
+            }
             crate::output::files::write_atomic(&path, script(&repo.repo_path("")).as_bytes())?;
             set_executable(&path)?;
             Ok(Output::stdout(format!(
-                "Installed {}: each commit runs `promptreg check --staged --no-lock`.\n",
+                "{said}Installed {}: each commit runs `promptreg check --staged --no-lock`.\n",
                 path.display()
             )))
         }
@@ -75,11 +99,47 @@ pub fn run(args: &HookArgs, ctx: &Context) -> Result<Output> {
                 ))
                 .into());
             }
+            // Lines the user added to our hook stay; only ours go.
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let our_lines: Vec<String> = script(&repo.repo_path(""))
+                .lines()
+                .map(str::to_string)
+                .collect();
+            let theirs: Vec<&str> = text
+                .lines()
+                .filter(|l| !our_lines.iter().any(|o| o == l) || l.starts_with("#!"))
+                .collect();
+            let meaningful = theirs
+                .iter()
+                .any(|l| !l.trim().is_empty() && !l.starts_with("#!"));
+            if meaningful {
+                let kept = theirs.join("\n") + "\n";
+                crate::output::files::write_atomic(&path, kept.as_bytes())?;
+                return Ok(Output::stdout(format!(
+                    "Removed promptreg's lines from {}; kept the lines you added.\n",
+                    path.display()
+                )));
+            }
             std::fs::remove_file(&path)
                 .with_context(|| format!("cannot remove {}", path.display()))?;
+            let backup = backup_path(&path);
+            if backup.exists() {
+                std::fs::rename(&backup, &path)
+                    .with_context(|| format!("cannot put {} back", backup.display()))?;
+                return Ok(Output::stdout(format!(
+                    "Removed promptreg's hook and put yours back from {}.\n",
+                    backup.display()
+                )));
+            }
             Ok(Output::stdout(format!("Removed {}.\n", path.display())))
         }
     }
+}
+
+/// Where `install --force` keeps the hook it replaces.
+fn backup_path(hook: &std::path::Path) -> std::path::PathBuf {
+    hook.with_file_name("pre-commit.before-promptreg")
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -1,6 +1,6 @@
 use crate::cli::PromoteArgs;
 use crate::context::Context;
-use crate::history::git::{self, Identity, Repo};
+use crate::history::git::{self, Repo};
 use crate::history::short;
 use crate::lockfile::{self, Change};
 use crate::output::{Format, Output};
@@ -94,7 +94,7 @@ pub fn run(args: &PromoteArgs, ctx: &Context) -> Result<Output> {
         ))
         .into());
     };
-    let (repo, history) = open_for_change(ctx, &registry, args.commit && !args.dry_run)?;
+    let (repo, history, read_at) = open_for_change(ctx, &registry, args.commit && !args.dry_run)?;
     let mainline = ctx.mainline_rev(&registry);
     let release = deploy::released(&history, name, version, mainline)?;
 
@@ -144,7 +144,16 @@ pub fn run(args: &PromoteArgs, ctx: &Context) -> Result<Output> {
     } else {
         let message =
             deploy::promote_message(name, &version.to_string(), &args.env, forced_by.as_ref());
-        apply(&registry, &repo, &plan, args.commit.then_some(message))?
+        apply(
+            &registry,
+            &repo,
+            &plan,
+            args.commit.then_some(CommitWith {
+                message,
+                no_verify: args.no_verify,
+                read_at,
+            }),
+        )?
     };
     let report = PromoteReport {
         prompt: name.as_str(),
@@ -204,13 +213,23 @@ pub(crate) fn open_for_change(
     ctx: &Context,
     registry: &Registry,
     will_commit: bool,
-) -> Result<(Repo, std::rc::Rc<crate::history::History>)> {
+) -> Result<(Repo, std::rc::Rc<crate::history::History>, Option<String>)> {
     let repo = ctx.repo(registry)?;
     if will_commit {
         refuse_unsafe_commit(&repo)?;
     }
+    // HEAD as the history is read: `--commit` moves it only from here.
+    let read_at = repo.head();
     let history = ctx.history(registry, &repo)?;
-    Ok((repo, history))
+    Ok((repo, history, read_at))
+}
+
+/// What `--commit` commits with: the message, `--no-verify`, and HEAD as
+/// the command read it.
+pub(crate) struct CommitWith {
+    pub message: String,
+    pub no_verify: bool,
+    pub read_at: Option<String>,
 }
 
 fn refuse_unsafe_commit(repo: &Repo) -> Result<()> {
@@ -240,20 +259,23 @@ pub(crate) fn apply(
     registry: &Registry,
     repo: &Repo,
     plan: &PinPlan,
-    message: Option<String>,
+    commit: Option<CommitWith>,
 ) -> Result<Option<String>> {
     let config_path = registry.root.join(config::FILE_NAME);
     let lock_path = registry.root.join(lockfile::FILE_NAME);
+    let before: Vec<(&std::path::Path, Option<Vec<u8>>)> = [&config_path, &lock_path]
+        .into_iter()
+        .map(|p| (p.as_path(), std::fs::read(p).ok()))
+        .collect();
     if plan.config_changed {
         crate::output::files::write_atomic(&config_path, plan.config_text.as_bytes())?;
     }
     if plan.lock_changed {
         crate::output::files::write_atomic(&lock_path, plan.lock_text.as_bytes())?;
     }
-    let Some(message) = message else {
+    let Some(commit) = commit else {
         return Ok(None);
     };
-    let author: Identity = git::identity(&registry.root)?;
     let differs = |path: &str, now: &[u8]| -> Result<bool> {
         Ok(match repo.head() {
             Some(head) => repo.read_file_at(&head, path)?.map(|(_, b)| b).as_deref() != Some(now),
@@ -265,8 +287,36 @@ pub(crate) fn apply(
     if !changed {
         return Ok(None);
     }
-    let id = repo.commit_files(&[config::FILE_NAME, lockfile::FILE_NAME], &message, &author)?;
-    Ok(Some(id))
+    let committed = repo.commit_with_git(&git::CommitRequest {
+        paths: &[config::FILE_NAME, lockfile::FILE_NAME],
+        read: &[],
+        message: &commit.message,
+        read_at: commit.read_at.as_deref(),
+        no_verify: commit.no_verify,
+    });
+    match committed {
+        Ok(id) => Ok(Some(id)),
+        Err(e) => {
+            // Nothing stays written: both files are put back as they were.
+            for (path, bytes) in &before {
+                let undone = match bytes {
+                    Some(b) => crate::output::files::write_atomic(path, b),
+                    None => std::fs::remove_file(path).map_err(Into::into),
+                };
+                if let Err(undo) = undone {
+                    return Err(e.context(format!(
+                        "{} could not be put back: {undo:#}",
+                        path.display()
+                    )));
+                }
+            }
+            Err(e.context(format!(
+                "{} and {} are left as they were",
+                config::FILE_NAME,
+                lockfile::FILE_NAME
+            )))
+        }
+    }
 }
 
 /// `"^1.2"`, `split { "=1.2.0": 90, "=1.3.0": 10 }`.

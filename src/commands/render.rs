@@ -18,7 +18,8 @@ pub fn run(args: &RenderArgs, ctx: &Context) -> Result<Output> {
         .map_err(|e| fail(format!("cannot render {name}: {e}")).hint(hint_for(&e)))?;
     Ok(match args.format {
         Format::Json => Output::json(&rendered)?,
-        Format::Human => Output::stdout(human(&rendered, Paint { enabled: ctx.color })),
+        // The rendering is data: its exact bytes, never escaped (§13).
+        Format::Human => Output::data(human(&rendered, Paint { enabled: ctx.color })),
     })
 }
 
@@ -33,7 +34,16 @@ fn values(args: &RenderArgs, ctx: &Context) -> Result<BTreeMap<String, serde_jso
         // JSON is YAML, so one parser reads both.
         let map: BTreeMap<String, serde_json::Value> = promptreg_core::yaml::from_str(text)
             .map_err(|e| {
-                fail(format!("{}: {e}", file.display())).hint(
+                // The parser's message may quote the file's content (all of
+                // it, for a file that is one scalar): name the place instead.
+                let at = e.location.map_or_else(String::new, |l| {
+                    format!(" (line {}, column {})", l.line, l.column)
+                });
+                let why = match e.message.find('"') {
+                    Some(i) => format!("{}…", e.message[..i].trim_end()),
+                    None => e.message.clone(),
+                };
+                fail(format!("{}{at}: {why}", file.display())).hint(
                     "the vars file must map variable names to values, e.g. {\"ticket\": \"...\"}",
                 )
             })?;

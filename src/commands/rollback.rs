@@ -1,5 +1,7 @@
 use crate::cli::RollbackArgs;
-use crate::commands::promote::{apply, human_commit, human_plan, open_for_change, FilesReport};
+use crate::commands::promote::{
+    apply, human_commit, human_plan, open_for_change, CommitWith, FilesReport,
+};
 use crate::context::Context;
 use crate::history::lock_history::{self, Previous};
 use crate::history::short;
@@ -62,7 +64,7 @@ pub fn run(args: &RollbackArgs, ctx: &Context) -> Result<Output> {
             ))
             .into());
     };
-    let (repo, history) = open_for_change(ctx, &registry, args.commit && !args.dry_run)?;
+    let (repo, history, read_at) = open_for_change(ctx, &registry, args.commit && !args.dry_run)?;
     let mainline = ctx.mainline_rev(&registry);
     let prompt = deploy::released_prompt(&history, &name, mainline)?;
 
@@ -246,7 +248,16 @@ pub fn run(args: &RollbackArgs, ctx: &Context) -> Result<Output> {
         None
     } else {
         let message = deploy::rollback_message(&name, env, current, &target.to_string());
-        apply(&registry, &repo, &plan, args.commit.then_some(message))?
+        apply(
+            &registry,
+            &repo,
+            &plan,
+            args.commit.then_some(CommitWith {
+                message,
+                no_verify: args.no_verify,
+                read_at,
+            }),
+        )?
     };
     report.to = Some(target.to_string());
     report.files = Some(FilesReport::new(&plan, commit.clone()));

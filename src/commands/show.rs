@@ -26,7 +26,7 @@ pub fn run(args: &ShowArgs, ctx: &Context) -> Result<Output> {
     let loaded = crate::lookup::load(ctx, &registry, &reference)?;
     let (prompt, path) = (loaded.prompt, loaded.path);
     match args.format {
-        ShowFormat::Yaml => Ok(Output::stdout(prompt.text.clone())),
+        ShowFormat::Yaml => Ok(Output::data(prompt.text.clone())),
         ShowFormat::Json => Output::json(&Shown {
             name: name.as_str(),
             path: &path,

@@ -1,6 +1,5 @@
 use crate::cli::StatusArgs;
 use crate::context::Context;
-use crate::history::git::Repo;
 use crate::output::{self, Format, Output};
 use anyhow::Result;
 use promptreg_core::prompt;
@@ -68,7 +67,15 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> Result<Output> {
                 Some(p) => {
                     let state = match (released, last) {
                         (Some(h), Some(last)) => match h.exact(&p.version) {
-                            Some(r) if r.blob == Repo::hash_blob(&bytes)? => State::Clean,
+                            Some(r)
+                                if r.blob
+                                    == repo.worktree_blob(
+                                        &registry.relative_path(&name),
+                                        &bytes,
+                                    )? =>
+                            {
+                                State::Clean
+                            }
                             Some(_) => State::Modified,
                             None if p.version > last.version => State::Unreleased,
                             None => State::Violation,

@@ -51,6 +51,18 @@ pub struct BlobFacts {
     pub sha256: String,
     /// The changelog entry for `version`.
     pub entry: Option<StateEntry>,
+    /// Why the file cannot be released although it has a version: it does
+    /// not pass validation (YAML, limits, rules), or its parsed version is
+    /// not the one read from its line. `None` for a usable file, and for
+    /// one without a version (docs/DESIGN.md §3, "Released means valid").
+    pub unusable: Option<String>,
+}
+
+impl BlobFacts {
+    /// The version this blob can release: its version when it is usable.
+    pub fn released_version(&self) -> Option<&str> {
+        self.version.as_deref().filter(|_| self.unusable.is_none())
+    }
 }
 
 /// Reads the facts of one blob's bytes.
@@ -62,7 +74,32 @@ pub fn facts_of(bytes: &[u8]) -> BlobFacts {
             .as_ref()
             .and_then(|v| changelog_entry(bytes, v))
             .map(StateEntry::from),
+        unusable: version.as_ref().and_then(|v| unusable(bytes, v)),
         version: version.map(|v| v.to_string()),
+    }
+}
+
+/// Why a file that reads as `version` cannot be its release, if it cannot:
+/// the first error `validate` finds, or a parsed version other than the one
+/// read from its line.
+fn unusable(bytes: &[u8], version: &semver::Version) -> Option<String> {
+    let checked = promptreg_core::prompt::check(bytes);
+    match checked.prompt {
+        Some(p) if &p.version == version => None,
+        Some(p) => Some(format!(
+            "the version line reads {version} but the file parses as {}",
+            p.version
+        )),
+        None => Some(
+            checked
+                .findings
+                .iter()
+                .find(|f| f.level == promptreg_core::finding::Level::Error)
+                .map_or_else(
+                    || "the file does not pass validation".to_string(),
+                    |f| format!("the file does not pass validation: {}", f.message),
+                ),
+        ),
     }
 }
 
@@ -96,7 +133,7 @@ const BATCH: usize = 256;
 /// The first line the helper writes: the protocol and the program version,
 /// so that a different binary at the same path is never believed.
 fn greeting() -> String {
-    format!("promptreg-blob-facts 1 {}\n", env!("CARGO_PKG_VERSION"))
+    format!("promptreg-blob-facts 2 {}\n", env!("CARGO_PKG_VERSION"))
 }
 
 impl HelperMode {

@@ -5,12 +5,22 @@
 
 use crate::history::state::{StatePrompt, StateViolation, WalkState};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-/// Bumped whenever the stored layout changes.
-const FORMAT: u32 = 3;
+/// Bumped whenever the stored layout changes (5: a SHA-256 seal; 4: only
+/// usable files are released).
+const FORMAT: u32 = 5;
+
+/// The largest cache file read (512 MiB; a registry of 10,000 prompts with
+/// long histories stores about 12 MB). Its size is checked before it is
+/// read, so a damaged or hostile huge file is ignored at once.
+pub const MAX_CACHE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Bytes of the seal at the end of the file: a SHA-256.
+const SEAL: usize = 32;
 
 /// What a cache file must match to be used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +52,7 @@ struct Stored<'a> {
 /// the state holds that prompt alone (enough to answer about it; never
 /// extended nor stored).
 pub fn load(path: &Path, key: &Key, only: Option<&str>) -> Option<WalkState> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = crate::output::files::read_at_most(path, MAX_CACHE_BYTES)?;
     let (header, rest): (Header, &[u8]) = postcard::take_from_bytes(unseal(&bytes)?).ok()?;
     if header.format != FORMAT
         || header.promptreg != env!("CARGO_PKG_VERSION")
@@ -93,11 +103,11 @@ pub fn store(path: &Path, key: &Key, state: &WalkState) -> anyhow::Result<()> {
     {
         let mut out = Sealing {
             inner: std::io::BufWriter::new(temp.as_file_mut()),
-            hasher: std::hash::DefaultHasher::new(),
+            hasher: Sha256::new(),
         };
         postcard::to_io(&header, &mut out)?;
         postcard::to_io(&stored, &mut out)?;
-        let sum = std::hash::Hasher::finish(&out.hasher).to_le_bytes();
+        let sum = out.hasher.finalize();
         out.inner.write_all(&sum)?;
         out.inner.flush()?;
     }
@@ -133,18 +143,18 @@ impl Serialize for EncodedPrompts<'_> {
 /// A writer that also hashes what goes through it: the file ends with the
 /// checksum of everything before it. A cache damaged in a way that still
 /// decodes (a flipped byte in a version, a commit id or a count) would
-/// otherwise be believed and give wrong answers. SipHash (std's hasher):
-/// three times faster than SHA-256 on a 12 MB cache, and a build with
-/// another hasher only rebuilds the cache once.
+/// otherwise be believed and give wrong answers. SHA-256, whose output is
+/// fixed by its standard (std's `DefaultHasher` promises no stability
+/// across Rust releases).
 struct Sealing<W> {
     inner: W,
-    hasher: std::hash::DefaultHasher,
+    hasher: Sha256,
 }
 
 impl<W: Write> Write for Sealing<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        std::hash::Hasher::write(&mut self.hasher, &buf[..n]);
+        self.hasher.update(&buf[..n]);
         Ok(n)
     }
 
@@ -169,8 +179,11 @@ pub enum Health {
 
 /// Inspects the cache file at `path` without changing it.
 pub fn health(path: &Path, key: &Key) -> Health {
-    let Ok(bytes) = std::fs::read(path) else {
+    if !path.exists() {
         return Health::Missing;
+    }
+    let Some(bytes) = crate::output::files::read_at_most(path, MAX_CACHE_BYTES) else {
+        return Health::Damaged;
     };
     let Some(Ok((header, _))) = unseal(&bytes).map(postcard::take_from_bytes::<Header>) else {
         return Health::Damaged;
@@ -191,13 +204,6 @@ pub fn health(path: &Path, key: &Key) -> Health {
 
 /// The bytes before the checksum [`store`] appends, when it matches.
 fn unseal(file: &[u8]) -> Option<&[u8]> {
-    let (body, sum) = file.split_at_checked(file.len().checked_sub(8)?)?;
-    (checksum(body) == sum).then_some(body)
-}
-
-fn checksum(bytes: &[u8]) -> [u8; 8] {
-    use std::hash::Hasher as _;
-    let mut hasher = std::hash::DefaultHasher::new();
-    hasher.write(bytes);
-    hasher.finish().to_le_bytes()
+    let (body, sum) = file.split_at_checked(file.len().checked_sub(SEAL)?)?;
+    (Sha256::digest(body).as_slice() == sum).then_some(body)
 }

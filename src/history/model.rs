@@ -49,6 +49,9 @@ pub enum ViolationKind {
     VersionBackwards,
     /// The file has no readable version at that commit.
     Unreadable,
+    /// The file has a version but is not a usable prompt at that commit
+    /// (it does not pass validation): that version is not released there.
+    Invalid,
 }
 
 /// A mainline commit that broke the immutability of released versions.

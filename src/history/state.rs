@@ -134,6 +134,16 @@ impl WalkState {
                     ));
                     continue;
                 };
+                // Released means valid: a file that does not pass validation
+                // releases nothing, and the prompt's state stays as it was.
+                if let Some(problem) = &blob_facts.unusable {
+                    self.violations.push(violation(
+                        ViolationKind::Invalid,
+                        Some(&version),
+                        format!("{version} is not released here: {problem}"),
+                    ));
+                    continue;
+                }
                 let previous: Option<Version> = self
                     .current
                     .get(&key)

@@ -10,6 +10,10 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// The largest lock memo read (1 MiB); the memo is checked for size before
+/// it is read.
+const MAX_MEMO_BYTES: u64 = 1024 * 1024;
+
 #[derive(Serialize, Deserialize)]
 struct Memo {
     key: String,
@@ -63,7 +67,8 @@ impl LockMemo {
     /// `"*"` left out and the versions the gates held back (for the notes),
     /// else `None`.
     pub fn fresh(&self, lockfile_bytes: &[u8]) -> Option<(Vec<Skipped>, Vec<HeldBack>)> {
-        let text = std::fs::read(&self.path).ok()?;
+        // A memo is a few lines: anything larger is not one.
+        let text = crate::output::files::read_at_most(&self.path, MAX_MEMO_BYTES)?;
         let memo: Memo = serde_json::from_slice(&text).ok()?;
         (memo.key == self.key && memo.lockfile_sha256 == digest(lockfile_bytes))
             .then_some((memo.skipped, memo.held_back))

@@ -192,6 +192,9 @@ pub struct ExportSource<'a> {
     pub lock_bytes: &'a [u8],
     /// The commit the mainline resolves to (the registry commit).
     pub registry_commit: &'a str,
+    /// The mainline's history: an entry is exported only when it is the
+    /// release it claims to be.
+    pub history: &'a crate::history::History,
 }
 
 /// Plans the export of `env` as a bundle (docs/DESIGN.md §11): every
@@ -253,6 +256,7 @@ pub fn export_plan(source: ExportSource<'_>, env: &str, repo: &Repo) -> Result<E
                 ))
                 .hint("run `promptreg lock` to rewrite the lockfile")
             })?;
+            released_as_pinned(source.history, &prompt, entry)?;
             let (file, bytes) = bundle_file(entry, &prompt, repo)?;
             files.push((file, bytes));
         }
@@ -294,6 +298,49 @@ pub fn export_plan(source: ExportSource<'_>, env: &str, repo: &Repo) -> Result<E
         manifest,
         files: out,
     })
+}
+
+/// Refuses an entry that is not what the history released: exports trust
+/// only history, never the lockfile alone (an unreleased side-branch
+/// blob, an older version's bytes under a newer label, another file at the
+/// entry's path).
+fn released_as_pinned(
+    history: &crate::history::History,
+    prompt: &PromptName,
+    entry: &LockEntry,
+) -> Result<()> {
+    let released = Version::parse(&entry.version)
+        .ok()
+        .and_then(|v| history.get(prompt).and_then(|h| h.exact(&v)).cloned());
+    let why = match &released {
+        None => format!(
+            "{} {} is not a released version on the mainline",
+            entry.name, entry.version
+        ),
+        Some(r) if r.blob != entry.blob => format!(
+            "its release is blob {}, not the pinned {}",
+            short(&r.blob),
+            short(&entry.blob)
+        ),
+        Some(r) if r.path != entry.path => {
+            format!(
+                "it was released at {}, not at the pinned {}",
+                r.path, entry.path
+            )
+        }
+        Some(r) if r.commit.id != entry.commit => format!(
+            "it was released by commit {}, not the pinned {}",
+            short(&r.commit.id),
+            short(&entry.commit)
+        ),
+        Some(_) => return Ok(()),
+    };
+    Err(fail(format!(
+        "SECURITY: {}: {why}; refusing to export",
+        entry.subject()
+    ))
+    .hint("run `promptreg verify`; `promptreg lock` rewrites the lockfile from history")
+    .into())
 }
 
 /// The bundle file of one lock entry, with its bytes read from Git and

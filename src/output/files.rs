@@ -170,3 +170,18 @@ pub fn replace_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     }
     Ok(())
 }
+
+/// The bytes of `path` when it holds at most `max` bytes; `None` when it is
+/// missing, unreadable or larger. The size is checked before anything is
+/// read, so a huge file (a damaged cache, a sparse 4 GB file) costs nothing.
+pub fn read_at_most(path: &Path, max: u64) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).ok()?;
+    if file.metadata().ok()?.len() > max {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    // The file may grow while it is read: never take more than `max`.
+    file.take(max + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= max).then_some(bytes)
+}

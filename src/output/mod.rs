@@ -1,5 +1,6 @@
 //! Rendering for people (tables, colour on a terminal) and machines (JSON).
 
+pub mod escape;
 pub mod files;
 pub mod progress;
 
@@ -21,6 +22,9 @@ pub enum Format {
 #[derive(Debug, Default)]
 pub struct Output {
     pub stdout: String,
+    /// `stdout` is data (JSON, a prompt's bytes): written exactly, not
+    /// escaped for the terminal as human text is (§13).
+    pub data: bool,
     /// Written to stdout after `stdout`, as it is produced: for output that
     /// grows with the history, which need not be held in memory whole.
     pub stream: Option<Stream>,
@@ -54,18 +58,28 @@ impl Output {
         }
     }
 
-    /// `value` as pretty JSON with a trailing newline.
-    pub fn json<T: Serialize>(value: &T) -> anyhow::Result<Self> {
-        Ok(Output::stdout(json(value)?))
+    /// Data written exactly as given: a prompt's bytes, a rendering.
+    pub fn data(text: impl Into<String>) -> Self {
+        Output {
+            stdout: text.into(),
+            data: true,
+            ..Output::default()
+        }
     }
 
-    /// Output written by `write` straight to stdout, so that it need not be
+    /// `value` as pretty JSON with a trailing newline.
+    pub fn json<T: Serialize>(value: &T) -> anyhow::Result<Self> {
+        Ok(Output::data(json(value)?))
+    }
+
+    /// Data written by `write` straight to stdout, so that it need not be
     /// held in memory whole (see [`write_json`]).
     pub fn streamed(
         write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + 'static,
     ) -> Self {
         Output {
             stream: Some(Stream(Box::new(write))),
+            data: true,
             ..Output::default()
         }
     }
@@ -115,7 +129,11 @@ where
         table.set_width(120);
     }
     for row in rows {
-        table.add_row(row);
+        // Escaped before layout, so that the columns fit what is shown.
+        table.add_row(row.into_iter().map(|cell| {
+            let cell: Cell = cell.into();
+            Cell::new(escape::visible(&cell.content()))
+        }));
     }
     format!("{table}\n")
 }
@@ -129,7 +147,11 @@ pub struct Paint {
 impl Paint {
     fn wrap(self, code: &str, text: &str) -> String {
         if self.enabled {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            format!(
+                "{}{text}{}",
+                escape::style_code(code),
+                escape::style_code("0")
+            )
         } else {
             text.to_string()
         }

@@ -16,38 +16,45 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// `git push origin refs/notes/promptreg`.
 pub const NOTES_REF: &str = "refs/notes/promptreg";
 
-/// Appends `records` to the note on `commit`; returns the note's new text.
-pub fn record(
-    repo: &Repo,
-    commit: &str,
-    records: &[ScoreRecord],
-    author: &Identity,
-) -> Result<String> {
-    let existing = repo.read_note(NOTES_REF, commit)?;
-    let text = append(existing.as_deref(), records)?;
-    repo.write_note(NOTES_REF, commit, &text, author)?;
-    Ok(text)
+/// Appends `records` to the note on `commit`.
+pub fn record(repo: &Repo, commit: &str, records: &[ScoreRecord], author: &Identity) -> Result<()> {
+    record_all(repo, &[(commit.to_string(), records.to_vec())], author)
 }
 
-/// Appends each commit's records to its note, all or nothing: when a write
-/// fails, the notes ref is put back where it was before the first one.
+/// Appends each commit's records to its note, all in one notes commit
+/// moved onto the notes ref by compare-and-swap: all or nothing, and a
+/// concurrent `score` loses no line (appending merges: the records are
+/// appended again to whatever note the other writer left; docs/DESIGN.md
+/// §9).
 pub fn record_all(
     repo: &Repo,
     batches: &[(String, Vec<ScoreRecord>)],
     author: &Identity,
 ) -> Result<()> {
-    let before = repo.reference_target(NOTES_REF)?;
-    for (commit, records) in batches {
-        if let Err(e) = record(repo, commit, records, author) {
-            return Err(match repo.restore_reference(NOTES_REF, before.as_deref()) {
-                Ok(()) => e.context("nothing was recorded"),
-                Err(undo) => e.context(format!(
-                    "some scores were recorded before the failure, and {NOTES_REF} could not be put back: {undo:#}"
-                )),
-            });
+    let commits: Vec<&str> = batches.iter().map(|(c, _)| c.as_str()).collect();
+    let edit = |commit: &str, existing: Option<&str>| -> Result<String> {
+        let records: Vec<ScoreRecord> = batches
+            .iter()
+            .filter(|(c, _)| c == commit)
+            .flat_map(|(_, r)| r.iter().cloned())
+            .collect();
+        append(existing, &records)
+    };
+    let mut named: Vec<String> = Vec::new();
+    for r in batches.iter().flat_map(|(_, r)| r) {
+        let one = format!("{}@{}", r.prompt, r.version);
+        if !named.contains(&one) {
+            named.push(one);
         }
     }
-    Ok(())
+    let message = format!(
+        "promptreg score: {}\n\nScores recorded by `promptreg score`.\n",
+        named.join(", ")
+    );
+    let mut unique = commits.clone();
+    unique.dedup();
+    repo.update_notes(NOTES_REF, &unique, &edit, &message, author)
+        .map_err(|e| e.context("nothing was recorded"))
 }
 
 /// Reads the records of release notes, reading each commit's note once.

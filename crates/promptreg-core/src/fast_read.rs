@@ -17,7 +17,7 @@ use std::collections::HashMap;
 /// The version a prompt file declares.
 pub fn version_of(bytes: &[u8]) -> Option<Version> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let line = top_level_line(text, "version:").and_then(|rest| rest.lines().next());
+    let line = top_level_line(text, "version:").and_then(one_line_value);
     if let Some(v) = line
         .and_then(|l| plain_value(&l["version:".len()..]))
         .and_then(|v| Version::parse(&v).ok())
@@ -51,6 +51,21 @@ pub fn changelog_entry(bytes: &[u8], version: &Version) -> Option<ChangelogEntry
         .changelog
         .into_iter()
         .find(|e| Version::parse(&e.version).ok().as_ref() == Some(version))
+}
+
+/// The first line of `rest` (a top-level key's line and what follows), when
+/// its value cannot carry on below: the next line that is not blank starts
+/// at column 0. An indented line would continue a plain scalar
+/// (`version: 2.0.0` then `  .1` is the string `2.0.0 .1`), or break a
+/// quoted one.
+fn one_line_value(rest: &str) -> Option<&str> {
+    let mut lines = rest.lines();
+    let line = lines.next()?;
+    let next = lines.find(|l| !l.trim_matches([' ', '\t', '\r']).is_empty());
+    match next {
+        Some(l) if l.starts_with([' ', '\t']) => None,
+        _ => Some(line),
+    }
 }
 
 /// The text from the line that starts with `key` (at column 0) on, when that
@@ -333,6 +348,17 @@ mod tests {
             Some(Version::new(3, 0, 0))
         );
         assert_eq!(version_of(b"version: nope\n"), None);
+    }
+
+    #[test]
+    fn a_continued_version_is_what_yaml_reads() {
+        // For YAML these are the strings `2.0.0 .1` and `2.0.0\n.1`.
+        assert_eq!(version_of(b"version: 2.0.0\n  .1\ntemplate: x\n"), None);
+        assert_eq!(version_of(b"version: 2.0.0\n\n\t.1\n"), None);
+        assert_eq!(
+            version_of(b"version: 2.0.0\n\ntemplate: x\n"),
+            Some(Version::new(2, 0, 0))
+        );
     }
 
     #[test]

@@ -127,6 +127,26 @@ impl Registry {
         for entry in entries {
             let file_name = entry.file_name();
             let Some(file_name) = file_name.to_str() else {
+                // Never skipped silently: a prompt no command could name.
+                let lossy = file_name.to_string_lossy();
+                let is_dir = entry.file_type().is_ok_and(|k| k.is_dir());
+                if is_dir || lossy.ends_with(SUFFIX) {
+                    let shown = match self.config.prompts_dir.as_str() {
+                        "" => format!("{prefix}{lossy}"),
+                        dir => format!("{dir}/{prefix}{lossy}"),
+                    };
+                    scan.problems.push(
+                        Finding::error(
+                            "prompt-name",
+                            None,
+                            format!(
+                                "the {} name is not UTF-8, so no prompt name can refer to it; rename it",
+                                if is_dir { "directory" } else { "file" }
+                            ),
+                        )
+                        .in_file(&shown),
+                    );
+                }
                 continue;
             };
             let relative = format!("{prefix}{file_name}");

@@ -98,11 +98,21 @@ pub fn append(existing: Option<&str>, records: &[ScoreRecord]) -> Result<String>
 /// Metric → its latest record.
 pub type Latest = BTreeMap<String, ScoreRecord>;
 
+/// How far in the future a record's timestamp may be (clocks disagree a
+/// little); one dated later is refused as the latest, or it would stay
+/// latest until that date.
+pub const MAX_CLOCK_SKEW_SECONDS: i64 = 300;
+
 /// Per metric, the latest record: the newest timestamp, and among equal
-/// timestamps the one recorded last.
+/// timestamps the one recorded last. Records dated more than
+/// [`MAX_CLOCK_SKEW_SECONDS`] after now are never the latest.
 pub fn latest(records: &[ScoreRecord]) -> Latest {
+    let horizon = chrono::Utc::now() + chrono::Duration::seconds(MAX_CLOCK_SKEW_SECONDS);
     let mut out: Latest = BTreeMap::new();
     for r in records {
+        if instant(&r.timestamp).is_some_and(|t| t > horizon) {
+            continue;
+        }
         let newer = out
             .get(&r.metric)
             .is_none_or(|have| instant(&r.timestamp) >= instant(&have.timestamp));

@@ -25,8 +25,19 @@ pub struct TemplateError {
     pub line: Option<usize>,
 }
 
+/// The budget of one rendering, in minijinja's fuel: about one unit per
+/// instruction executed. A prompt's loops stay far below it; two nested
+/// `range(100000)` loops (ten billion steps) stop at once instead of running
+/// for minutes (docs/DESIGN.md §2, "Rendering budget").
+pub const RENDER_FUEL: u64 = 5_000_000;
+
+/// The most bytes one template may render to (4 MiB): the output is
+/// refused as soon as it grows past this, not held whole first.
+pub const MAX_RENDER_BYTES: usize = 4 * 1024 * 1024;
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    env.set_fuel(Some(RENDER_FUEL));
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
     // Prompts are text: keep the trailing newline the author wrote.
@@ -49,6 +60,59 @@ fn template_error(e: minijinja::Error) -> TemplateError {
     }
 }
 
+/// Renders `template` within the budget: [`RENDER_FUEL`] and
+/// [`MAX_RENDER_BYTES`].
+fn render_bounded(
+    template: &minijinja::Template<'_, '_>,
+    vars: &BTreeMap<String, serde_json::Value>,
+) -> Result<String, TemplateError> {
+    let mut out = Capped::default();
+    let result = template.render_captured_to(vars, &mut out);
+    if out.over {
+        return Err(TemplateError {
+            message: format!(
+                "the rendering is larger than the limit of {MAX_RENDER_BYTES} bytes (4 MiB)"
+            ),
+            line: None,
+        });
+    }
+    match result {
+        Ok(_) => String::from_utf8(out.bytes).map_err(|_| TemplateError {
+            message: "the rendering is not UTF-8".into(),
+            line: None,
+        }),
+        Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => Err(TemplateError {
+            message: format!(
+                "the rendering ran out of its budget of {RENDER_FUEL} steps (a loop too long?)"
+            ),
+            line: e.line(),
+        }),
+        Err(e) => Err(template_error(e)),
+    }
+}
+
+/// Collects output and refuses it past [`MAX_RENDER_BYTES`].
+#[derive(Default)]
+struct Capped {
+    bytes: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_RENDER_BYTES {
+            self.over = true;
+            return Err(std::io::Error::other("rendering over its size limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The top-level variables a template reads.
 pub fn placeholders(source: &str) -> Result<BTreeSet<String>, TemplateError> {
     let env = environment();
@@ -68,7 +132,7 @@ pub fn render(
 ) -> Result<String, TemplateError> {
     let env = environment();
     let template = env.template_from_str(source).map_err(template_error)?;
-    template.render(vars).map_err(template_error)
+    render_bounded(&template, vars)
 }
 
 /// Templates parsed once, each under a name (`template`,
@@ -99,7 +163,7 @@ impl Compiled {
         vars: &BTreeMap<String, serde_json::Value>,
     ) -> Result<String, TemplateError> {
         let template = self.env.get_template(name).map_err(template_error)?;
-        template.render(vars).map_err(template_error)
+        render_bounded(&template, vars)
     }
 }
 
@@ -123,6 +187,19 @@ mod tests {
     fn reports_syntax_errors_with_a_line() {
         let err = placeholders("ok\n{{ broken").unwrap_err();
         assert_eq!(err.line, Some(2));
+    }
+
+    #[test]
+    fn rendering_has_a_budget() {
+        let vars = BTreeMap::new();
+        let slow =
+            "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}";
+        let err = render(slow, &vars).unwrap_err();
+        assert!(err.message.contains("budget of 5000000 steps"), "{err}");
+        let big = "{% for a in range(1000) %}{{ 'x' * 10000 }}{% endfor %}";
+        let err = render(big, &vars).unwrap_err();
+        assert!(err.message.contains("larger than the limit"), "{err}");
+        assert_eq!(render("{{ 'x' * 1000 }}", &vars).unwrap().len(), 1000);
     }
 
     #[test]

@@ -6,7 +6,10 @@ use promptreg_core::error::fail;
 use std::fmt;
 use std::path::Path;
 
+mod commit;
 mod walk;
+
+pub use commit::CommitRequest;
 
 /// The first 7 hex digits of an id, as Git shows them.
 pub fn short(id: &str) -> &str {
@@ -174,6 +177,17 @@ impl Repo {
     pub fn open(registry_root: &Path) -> Result<Repo> {
         tune_libgit2();
         let inner = git2::Repository::discover(registry_root).map_err(|e| {
+            if e.message().contains("object format") || e.message().to_lowercase().contains("objectformat") {
+                // libgit2 stops at the extension: say what is unsupported.
+                return anyhow::Error::from(
+                    fail(format!(
+                        "the Git repository holding {} uses SHA-256 object ids (extensions.objectFormat = sha256), which promptreg does not support",
+                        registry_root.display()
+                    ))
+                    .hint("use a SHA-1 repository (`git init --object-format=sha1`, Git's default)")
+                    .caused_by(e),
+                );
+            }
             anyhow::Error::from(
                 fail(format!("{} is not inside a Git repository", registry_root.display()))
                     .hint("run `git init` (or `promptreg init`) first: Git history is the registry's database")
@@ -195,6 +209,80 @@ impl Repo {
             Err(_) => String::new(),
         };
         Ok(Repo { inner, prefix })
+    }
+
+    /// The blob id Git would store for `bytes`, the working-tree content of
+    /// `path` (relative to the registry root): with `core.autocrlf` or a
+    /// `text`/`eol` attribute, CRLF line endings become LF as `git add`
+    /// makes them, so a checkout with CRLF endings is not "modified"
+    /// (docs/DESIGN.md §3).
+    pub fn worktree_blob(&self, path: &str, bytes: &[u8]) -> Result<BlobId> {
+        if memchr::memmem::find(bytes, b"\r\n").is_some() && self.converts_line_endings(path) {
+            let mut normal = Vec::with_capacity(bytes.len());
+            let mut rest = bytes;
+            while let Some(at) = memchr::memmem::find(rest, b"\r\n") {
+                normal.extend_from_slice(&rest[..at]);
+                normal.push(b'\n');
+                rest = &rest[at + 2..];
+            }
+            normal.extend_from_slice(rest);
+            return Repo::hash_blob(&normal);
+        }
+        Repo::hash_blob(bytes)
+    }
+
+    /// Whether `git add` converts CRLF to LF for `path`.
+    fn converts_line_endings(&self, path: &str) -> bool {
+        let repo_path = self.repo_path(path);
+        // Some(true) set (or a value), Some(false) unset, None unspecified.
+        let attr = |name: &str| -> Option<bool> {
+            let value = self
+                .inner
+                .get_attr(
+                    Path::new(&repo_path),
+                    name,
+                    git2::AttrCheckFlags::FILE_THEN_INDEX,
+                )
+                .ok()?;
+            match git2::AttrValue::from_string(value) {
+                git2::AttrValue::False => Some(false),
+                git2::AttrValue::True | git2::AttrValue::String(_) | git2::AttrValue::Bytes(_) => {
+                    Some(true)
+                }
+                _ => None,
+            }
+        };
+        if let Some(set) = attr("text") {
+            return set;
+        }
+        if attr("eol") == Some(true) {
+            return true;
+        }
+        match self
+            .inner
+            .config()
+            .and_then(|c| c.get_string("core.autocrlf"))
+        {
+            Ok(v) => matches!(
+                v.to_lowercase().as_str(),
+                "true" | "input" | "yes" | "on" | "1"
+            ),
+            Err(_) => false,
+        }
+    }
+
+    /// True when something besides the commits decides what history is: a
+    /// shallow clone, `info/grafts`, or `refs/replace/` refs. The history
+    /// cache and the lock memo are not used then (docs/DESIGN.md §4): their
+    /// keys do not cover those, and an unshallow or a new graft would leave
+    /// them answering for another history.
+    pub fn history_is_grafted(&self) -> bool {
+        self.is_shallow()
+            || self.inner.commondir().join("info").join("grafts").exists()
+            || self
+                .inner
+                .references_glob("refs/replace/*")
+                .is_ok_and(|mut refs| refs.next().is_some())
     }
 
     /// A path relative to the registry root, as a path in the repository.
@@ -341,19 +429,6 @@ impl Repo {
             .collect())
     }
 
-    /// Commits the working-tree content of `path` (relative to the registry
-    /// root) alone, on top of HEAD, with `message`; returns the commit id.
-    pub fn commit_file(&self, path: &str, message: &str) -> Result<CommitId> {
-        let signature = self.inner.signature().map_err(|_| {
-            fail("Git has no identity configured").hint("git config --global user.name \"Your Name\" && git config --global user.email you@example.com")
-        })?;
-        let author = Identity {
-            name: String::from_utf8_lossy(signature.name_bytes()).into_owned(),
-            email: String::from_utf8_lossy(signature.email_bytes()).into_owned(),
-        };
-        self.commit_files(&[path], message, &author)
-    }
-
     /// Creates the annotated tag `name` on `commit`; refuses an existing tag.
     pub fn tag(&self, name: &str, commit: &str, message: &str) -> Result<()> {
         if !git2::Reference::is_valid_name(&format!("refs/tags/{name}")) {
@@ -370,15 +445,9 @@ impl Repo {
                 .hint(format!("see it with `git show {name}`"))
                 .into());
         }
-        let signature = self
-            .inner
-            .signature()
-            .map_err(|_| fail("Git has no identity configured"))?;
-        let target = self.inner.find_object(git2::Oid::from_str(commit)?, None)?;
-        self.inner
-            .tag(name, &target, &signature, message, false)
-            .with_context(|| format!("cannot create tag {name}"))?;
-        Ok(())
+        // Git creates it (tag.gpgSign honoured), only if no such tag exists
+        // by then: a compare-and-swap against "absent".
+        self.tag_with_git(name, commit, message)
     }
 
     /// The id of HEAD, if there is a commit.
@@ -563,7 +632,8 @@ impl Repo {
             let base = self.inner.workdir().unwrap_or_else(|| self.inner.path());
             return Ok(base.join(custom));
         }
-        Ok(self.inner.path().join("hooks"))
+        // Linked worktrees share the hooks of the main repository.
+        Ok(self.inner.commondir().join("hooks"))
     }
 }
 
@@ -580,25 +650,6 @@ impl Repo {
             Err(e) => Err(anyhow::Error::from(e)
                 .context(format!("cannot read the note on {commit} ({notes_ref})"))),
         }
-    }
-
-    /// Replaces the note on `commit` under `notes_ref` with `text`, as a new
-    /// commit of the notes ref authored by `author` (what `git notes add -f`
-    /// does).
-    pub fn write_note(
-        &self,
-        notes_ref: &str,
-        commit: &str,
-        text: &str,
-        author: &Identity,
-    ) -> Result<()> {
-        let oid = git2::Oid::from_str(commit)?;
-        let signature = git2::Signature::now(&author.name, &author.email)
-            .with_context(|| format!("`{author}` cannot sign a Git note"))?;
-        self.inner
-            .note(&signature, &signature, Some(notes_ref), oid, text, true)
-            .with_context(|| format!("cannot write the note on {commit} ({notes_ref})"))?;
-        Ok(())
     }
 
     /// The commit a reference (`refs/notes/promptreg`) points at, or `None`
@@ -630,43 +681,6 @@ impl Repo {
             },
         }
         Ok(())
-    }
-
-    /// Commits the working-tree content of `paths` (relative to the registry
-    /// root) on top of HEAD with `message`, authored and committed by
-    /// `author`; returns the commit id. Whatever else is staged goes in too:
-    /// callers refuse that first (`other_staged_paths`).
-    pub fn commit_files(
-        &self,
-        paths: &[&str],
-        message: &str,
-        author: &Identity,
-    ) -> Result<CommitId> {
-        let signature = git2::Signature::now(&author.name, &author.email)
-            .with_context(|| format!("`{author}` cannot sign a Git commit"))?;
-        let mut index = self.inner.index()?;
-        for path in paths {
-            index.add_path(Path::new(&self.repo_path(path)))?;
-        }
-        index.write()?;
-        let tree = self.inner.find_tree(index.write_tree()?)?;
-        let parent = match self.inner.head() {
-            Ok(head) => Some(head.peel_to_commit()?),
-            Err(_) => None,
-        };
-        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        let id = self
-            .inner
-            .commit(
-                Some("HEAD"),
-                &signature,
-                &signature,
-                message,
-                &tree,
-                &parents,
-            )
-            .context("cannot create the commit")?;
-        Ok(id.to_string())
     }
 
     /// Every commit of the first-parent history of `start`, newest first,
