@@ -1,6 +1,6 @@
 //! Command-line interface: one struct per subcommand.
 
-use crate::output::Format;
+use crate::output::{ColorChoice, Format};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -42,9 +42,30 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub allow_shallow: bool,
 
+    /// In a shallow or partial clone, fetch the history and prompt blobs
+    /// promptreg needs from the clone's remote (the default under CI=true).
+    #[arg(long, global = true)]
+    pub fetch: bool,
+
     /// Neither read nor write the history cache under .git/promptreg/.
     #[arg(long, global = true)]
     pub no_cache: bool,
+
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set;
+    /// CLICOLOR_FORCE=1 forces it), always or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
+
+    /// Print no progress and no summary lines; errors and the data asked
+    /// for still print.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -75,10 +96,41 @@ pub enum Command {
     Score(ScoreArgs),
     Scores(ScoresArgs),
     Blame(BlameArgs),
+    Completions(CompletionsArgs),
+    Man(ManArgs),
     /// Internal: reads blobs for a history walk in another process.
     #[command(name = "__read-blobs", hide = true)]
     ReadBlobs(ReadBlobsArgs),
 }
+
+/// The shells `completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+/// Print a shell completion script.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg completions bash > ~/.local/share/bash-completion/completions/promptreg
+  promptreg completions zsh > \"${fpath[1]}/_promptreg\"
+  promptreg completions fish > ~/.config/fish/completions/promptreg.fish")]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Print the man page, promptreg(1), as roff.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  promptreg man | man -l -
+  promptreg man > /usr/local/share/man/man1/promptreg.1")]
+pub struct ManArgs {}
 
 /// Arguments of the internal blob-reading helper (see `blob_facts`).
 #[derive(Debug, Args)]
@@ -261,8 +313,9 @@ flagged with the commit that made them.")]
 pub struct LogArgs {
     /// One prompt (default: every release in the registry).
     pub name: Option<String>,
-    /// Only releases at or after this date (2026-01-31 or RFC 3339).
-    #[arg(long, value_name = "DATE")]
+    /// Only releases at or after this moment: RFC 3339, or
+    /// YYYY-MM-DD[ HH:MM[:SS]] (UTC), as `blame --at` reads.
+    #[arg(long, value_name = "TIMESTAMP")]
     pub since: Option<String>,
     /// Only releases whose author contains this text (case-insensitive).
     #[arg(long, value_name = "TEXT")]
@@ -449,6 +502,12 @@ pub enum CheckFormat {
     Json,
     /// GitHub Actions annotations (`::error file=...`), plus a step summary.
     Github,
+    /// SARIF 2.1.0, for code-scanning dashboards (`upload-sarif`).
+    Sarif,
+    /// JUnit XML: one test case per prompt checked.
+    Junit,
+    /// GitLab's Code Quality report (`artifacts:reports:codequality`).
+    Gitlab,
 }
 
 /// CI gate: refuse prompt changes without the right bump, reason or lockfile.
@@ -458,6 +517,8 @@ pub enum CheckFormat {
   promptreg check --base origin/main --format github
   promptreg check --staged --no-lock              what a pre-commit hook runs
   promptreg check --base v1.0 --head v2.0 --format json
+  promptreg check --format sarif --output promptreg.sarif   for upload-sarif
+  promptreg check --format junit -o report.xml              JUnit for GitLab or Jenkins
 
 The base defaults to the merge base of HEAD (or --head) with the registry
 ref, or that commit itself when they are the same. Rule ids and what to do about each are
@@ -483,6 +544,9 @@ pub struct CheckArgs {
     pub strict: bool,
     #[arg(long, value_enum, default_value = "human")]
     pub format: CheckFormat,
+    /// Write the report to FILE (atomically) and the human summary to stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Install or remove the Git pre-commit hook that runs `promptreg check`.
@@ -490,7 +554,8 @@ pub struct CheckArgs {
 #[command(after_help = "Examples:
   promptreg hook install           .git/hooks/pre-commit runs `promptreg check --staged --no-lock`
   promptreg hook install --force   replace another pre-commit hook
-  promptreg hook uninstall         remove it (only if promptreg installed it)")]
+  promptreg hook uninstall         remove it (only if promptreg installed it)
+  promptreg hook run               what the pre-commit framework runs (see the README)")]
 pub struct HookArgs {
     #[command(subcommand)]
     pub action: HookAction,
@@ -506,6 +571,12 @@ pub enum HookAction {
     },
     /// Remove the pre-commit hook promptreg wrote.
     Uninstall,
+    /// Check what a hook run is about (the pre-commit framework's entry):
+    /// the staged change under `git commit`; the PRE_COMMIT_FROM_REF..
+    /// PRE_COMMIT_TO_REF range (pre-push, `--from-ref/--to-ref`); else, as
+    /// with `pre-commit run --all-files` or under CI, the branch against
+    /// the merge base with its upstream.
+    Run,
 }
 
 /// Check the environment promptreg runs in and say what to fix.

@@ -15,10 +15,15 @@ pub struct Context {
     pub cwd: PathBuf,
     /// Whether output may carry ANSI colour.
     pub color: bool,
+    /// `-q/--quiet`: no progress bar and no summary lines.
+    pub quiet: bool,
     /// `--ref`: the mainline revision, overriding `ref:` in promptreg.yaml.
     pub git_ref: Option<String>,
     /// `--allow-shallow`.
     pub allow_shallow: bool,
+    /// `--fetch`, or `CI=true`: a shallow or partial clone may fetch what
+    /// it lacks from its remote (docs/DESIGN.md §3, "Incomplete clones").
+    pub fetch: bool,
     /// `--no-cache`: neither read nor write the history cache.
     pub no_cache: bool,
     /// The history read by this process, keyed by (mainline head, prompts
@@ -32,21 +37,84 @@ impl Context {
         Registry::open(&self.cwd)
     }
 
-    /// The registry's Git repository. A shallow clone is refused (its
-    /// history is incomplete) unless `--allow-shallow`.
+    /// The registry's Git repository. A shallow clone is deepened (without
+    /// blobs) when fetching is allowed, accepted as it is with
+    /// `--allow-shallow`, and refused otherwise: its history is incomplete.
     pub fn repo(&self, registry: &Registry) -> Result<Repo> {
         let repo = Repo::open(&registry.root)?;
         refuse_nested_prompts_repository(registry)?;
         if repo.is_shallow() && !self.allow_shallow {
+            if self.fetch {
+                let remote = repo.fetch_remote()?;
+                repo.deepen(&remote)?;
+                // Opened again: the shallow boundary is gone.
+                return Repo::open(&registry.root);
+            }
             return Err(fail(
-                "this is a shallow clone: its history is incomplete, so released versions cannot be known",
+                "shallow clone: its history is incomplete, so released versions cannot be known",
             )
-            .hint(
-                "run `git fetch --unshallow` (GitHub Actions: `actions/checkout` with `fetch-depth: 0`), or pass --allow-shallow to accept an incomplete history",
-            )
+            .hint(format!(
+                "{}; --allow-shallow accepts the incomplete history instead",
+                history::git::FETCH_HINT
+            ))
             .into());
         }
         Ok(repo)
+    }
+
+    /// In a partial clone, makes sure the prompt blobs that the mainline
+    /// history (up to `mainline`) and the trees of `commits` name are local:
+    /// fetched in one batch when fetching is allowed, an error naming how
+    /// many are missing otherwise. A full clone costs nothing here; a
+    /// partial one that was complete for the same commits is remembered in
+    /// `.git/promptreg/`.
+    pub fn ensure_local_blobs(
+        &self,
+        registry: &Registry,
+        repo: &Repo,
+        mainline: Option<&str>,
+        commits: &[String],
+    ) -> Result<()> {
+        let Some(remote) = repo.promisor_remote() else {
+            return Ok(());
+        };
+        let dir = repo.repo_path(&registry.config.prompts_dir);
+        let key = format!("{} {} {dir}", mainline.unwrap_or("-"), commits.join(","));
+        let marker = repo.git_dir().join("promptreg").join("local-blobs");
+        let known = std::fs::read_to_string(&marker).unwrap_or_default();
+        if known.lines().any(|k| k == key) {
+            return Ok(());
+        }
+        let missing = repo.missing_blobs(mainline, commits, &dir)?;
+        if !missing.is_empty() {
+            if !self.fetch {
+                return Err(fail(format!(
+                    "partial clone: {} prompt blobs are not local, and promptreg reads every released version",
+                    missing.len()
+                ))
+                .hint(history::git::FETCH_HINT)
+                .into());
+            }
+            repo.fetch_blobs(&remote, &missing)?;
+            let still = repo.missing_blobs(mainline, commits, &dir)?;
+            if !still.is_empty() {
+                return Err(fail(format!(
+                    "partial clone: {} prompt blobs are still not local after fetching from `{remote}`",
+                    still.len()
+                ))
+                .hint("the remote may not serve objects by id; clone without `--filter`, or with `fetch-depth: 0`")
+                .into());
+            }
+        }
+        // Only a speed-up: a marker that cannot be written is read again.
+        if let Some(parent) = marker.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let mut lines: Vec<&str> = known.lines().collect();
+        lines.push(&key);
+        let keep = &lines[lines.len().saturating_sub(16)..];
+        let _ = std::fs::write(&marker, format!("{}\n", keep.join("\n")));
+        Ok(())
     }
 
     /// The mainline revision: `--ref`, else `ref:` in promptreg.yaml, else HEAD.
@@ -103,7 +171,8 @@ impl Context {
                 .then(|| cache_path(repo, &registry.config.prompts_dir, rev)),
             only: only.map(str::to_string),
         };
-        let mut bar = crate::output::progress::WalkProgress::new();
+        self.ensure_local_blobs(registry, repo, head.as_deref(), &[])?;
+        let mut bar = crate::output::progress::WalkProgress::new(self.quiet);
         let history = history::compute(
             repo,
             head.as_deref(),
@@ -183,4 +252,10 @@ pub fn refuse_nested_prompts_repository(registry: &Registry) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `CI` set to something other than `false` or `0`, as GitHub Actions,
+/// GitLab CI and most others set `CI=true`.
+pub fn running_in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }

@@ -23,9 +23,11 @@ fn main() -> ExitCode {
     };
     let ctx = Context {
         cwd,
-        color: promptreg::output::use_color(),
+        color: promptreg::output::use_color(cli.color),
+        quiet: cli.quiet,
         git_ref: cli.git_ref.clone(),
         allow_shallow: cli.allow_shallow,
+        fetch: cli.fetch || promptreg::context::running_in_ci(),
         no_cache: cli.no_cache,
         ..Context::default()
     };

@@ -836,20 +836,23 @@ fn pre_commit_framework_manifest_runs_the_staged_check() {
     )
     .unwrap();
     let hooks: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    let hook = &hooks[0];
-    assert_eq!(hook["id"].as_str(), Some("promptreg-check"));
-    assert_eq!(
-        hook["entry"].as_str(),
-        Some("promptreg check --staged --no-lock")
-    );
-    assert_eq!(hook["language"].as_str(), Some("rust"));
-    assert_eq!(hook["pass_filenames"].as_bool(), Some(false));
-    assert_eq!(
-        hook["files"].as_str(),
-        Some(r"(\.prompt\.yaml|promptreg\.yaml)$")
-    );
-    assert!(hook["name"].as_str().is_some_and(|n| !n.is_empty()));
-    assert!(hook["description"].as_str().is_some_and(|d| !d.is_empty()));
+    let ids: Vec<&str> = hooks
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["promptreg-check", "promptreg-check-installed"]);
+    for (hook, language) in hooks.as_sequence().unwrap().iter().zip(["rust", "system"]) {
+        // `hook run` picks the scope (tests/pre_commit.rs runs it for real).
+        assert_eq!(hook["entry"].as_str(), Some("promptreg hook run"));
+        assert_eq!(hook["language"].as_str(), Some(language));
+        assert_eq!(hook["pass_filenames"].as_bool(), Some(false));
+        // A deleted prompt is in no file list pre-commit passes: run always.
+        assert_eq!(hook["always_run"].as_bool(), Some(true));
+        assert!(hook["name"].as_str().is_some_and(|n| !n.is_empty()));
+        assert!(hook["description"].as_str().is_some_and(|d| !d.is_empty()));
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -150,7 +150,7 @@ fn log_filters_by_author_and_date() {
     assert_eq!(out.json()["versions"].as_array().unwrap().len(), 1);
     repo.run(&["log", "--since", "yesterday"])
         .code(2)
-        .stderr_has("not a date");
+        .stderr_has("is not a moment");
 }
 
 #[test]

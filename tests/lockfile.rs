@@ -650,11 +650,21 @@ fn export_writes_every_arm_of_a_split_and_a_manifest_that_validates() {
         ("support/triage", "1.1.0", "10%"),
         ("support/triage", "1.2.0", "30%"),
     ];
-    // One table row per file, with the arm's weight.
-    let rows: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with('│')).collect();
+    // One table row per file, with the arm's weight (plain columns: stdout
+    // is not a terminal).
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("prompt") || l.starts_with("name"))
+        .unwrap_or_else(|| panic!("a table header:\n{}", run.stdout));
+    let rows: Vec<&str> = lines[header..]
+        .iter()
+        .take(1 + files.len())
+        .copied()
+        .collect();
     assert_eq!(rows.len(), 1 + files.len(), "{}", run.stdout);
     for ((name, version, weight), row) in files.iter().zip(&rows[1..]) {
-        let cells: Vec<&str> = row.trim_matches('│').split('┆').map(str::trim).collect();
+        let cells: Vec<&str> = row.split_whitespace().collect();
         let sha = field(&repo, name, version, "sha256");
         assert_eq!(
             cells,

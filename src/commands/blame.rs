@@ -11,9 +11,8 @@ use promptreg_core::error::fail;
 pub fn run(args: &BlameArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
     let at = lock_history::parse_moment(&args.at).ok_or_else(|| {
-        fail(format!("`{}` is not a moment", args.at)).hint(
-            "write RFC 3339 (2026-06-01T10:00:00Z, 2026-06-01T12:00:00+02:00) or YYYY-MM-DD[ HH:MM[:SS]] in UTC",
-        )
+        fail(format!("`{}` is not a moment", args.at))
+            .hint(format!("write {}", lock_history::MOMENT_FORMATS))
     })?;
     let name = args
         .name

@@ -63,6 +63,16 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
         _ => None,
     };
     let base = base_commit(ctx, &registry, &repo, args.base.as_deref(), head_commit)?;
+    // The base (and a `--head` revision) may be off the mainline, whose
+    // blobs `history` made local already.
+    let sides: Vec<String> = base
+        .iter()
+        .map(String::as_str)
+        .chain(head_commit)
+        .map(str::to_string)
+        .collect();
+    let mainline = repo.resolve_commit(ctx.mainline_rev(&registry))?;
+    ctx.ensure_local_blobs(&registry, &repo, mainline.as_deref(), &sides)?;
     let mut report = check::check(
         &registry,
         config_findings,
@@ -96,7 +106,15 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
         Head::Index => "index".to_string(),
         Head::Revision(c) => c.clone(),
     };
-    let summary = summary(&report, errors, warnings);
+    // `-q`: the findings without the summary line.
+    let full_summary = summary(&report, errors, warnings);
+    let summary = if ctx.quiet {
+        String::new()
+    } else {
+        full_summary.clone()
+    };
+    let lock_file = repo.repo_path(lockfile::FILE_NAME);
+    let lock_checked = !args.no_lock && config_valid;
     let out = match args.format {
         CheckFormat::Json => Output::json(&CheckReport {
             base: base.clone(),
@@ -107,13 +125,21 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
             findings: &report.findings,
         })?,
         CheckFormat::Human => Output::stdout(human(&report, &summary)),
+        CheckFormat::Sarif => Output::json(&check::report::sarif(&report, args.strict))?,
+        CheckFormat::Gitlab => Output::json(&check::report::gitlab(&report, args.strict))?,
+        CheckFormat::Junit => Output::stdout(check::report::junit(
+            &report,
+            args.strict,
+            lock_checked,
+            &lock_file,
+        )),
         CheckFormat::Github => {
             let out = Output::stdout(github(&report, &summary, args.strict));
             // The summary page is a courtesy: failing to write it must not
             // hide the verdict (exit 2 would replace exit 0 or 1).
             match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
                 Some(path) => {
-                    match append_step_summary(std::path::Path::new(&path), &report, &summary) {
+                    match append_step_summary(std::path::Path::new(&path), &report, &full_summary) {
                         Ok(()) => out,
                         Err(e) => out.with_stderr(format!("warning: {e:#}\n")),
                     }
@@ -121,6 +147,27 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
                 None => out,
             }
         }
+    };
+    // `--output`: the report goes to the file, people still read the
+    // findings and the verdict on the terminal.
+    let out = match &args.output {
+        Some(path) => {
+            let path = if path.is_absolute() {
+                path.clone()
+            } else {
+                ctx.cwd.join(path)
+            };
+            output::files::write_atomic(&path, out.stdout.as_bytes())
+                .map_err(|e| e.context(format!("cannot write the report to {}", path.display())))?;
+            let mut terminal = Output::stdout(if ctx.quiet {
+                String::new()
+            } else {
+                human(&report, &summary)
+            });
+            terminal.stderr = out.stderr;
+            terminal
+        }
+        None => out,
     };
     Ok(out.with_code(u8::from(failed)))
 }
@@ -364,7 +411,9 @@ fn human(report: &Report, summary: &str) -> String {
                 }),
         ));
     }
-    let _ = writeln!(s, "{summary}");
+    if !summary.is_empty() {
+        let _ = writeln!(s, "{summary}");
+    }
     s
 }
 
@@ -398,7 +447,9 @@ fn github(report: &Report, summary: &str, strict: bool) -> String {
             escape(&f.message, false)
         );
     }
-    let _ = writeln!(s, "{summary}");
+    if !summary.is_empty() {
+        let _ = writeln!(s, "{summary}");
+    }
     s
 }
 

@@ -38,6 +38,9 @@ fn shell_quote(text: &str) -> String {
 }
 
 pub fn run(args: &HookArgs, ctx: &Context) -> Result<Output> {
+    if let HookAction::Run = args.action {
+        return run_hook(ctx);
+    }
     let registry = ctx.registry()?;
     let repo = crate::history::git::Repo::open(&registry.root)?;
     let dir = repo.hooks_dir()?;
@@ -134,12 +137,117 @@ pub fn run(args: &HookArgs, ctx: &Context) -> Result<Output> {
             }
             Ok(Output::stdout(format!("Removed {}.\n", path.display())))
         }
+        HookAction::Run => run_hook(ctx),
     }
 }
 
 /// Where `install --force` keeps the hook it replaces.
 fn backup_path(hook: &std::path::Path) -> std::path::PathBuf {
     hook.with_file_name("pre-commit.before-promptreg")
+}
+
+/// What a hook run checks.
+#[derive(Debug, PartialEq, Eq)]
+enum Scope {
+    /// `git commit` is running the hook: what it will record.
+    Staged,
+    /// A pushed range (pre-push) or `pre-commit run --from-ref --to-ref`.
+    Range { from: String, to: String },
+    /// `pre-commit run --all-files`, pre-commit.ci, CI: everything the
+    /// branch changed since it left its upstream, plus what is staged.
+    Branch,
+}
+
+/// Reads the scope from the environment the hook runs in. Git exports
+/// GIT_INDEX_FILE to the hooks of `git commit`; the pre-commit framework
+/// sets PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF for a range (older versions:
+/// PRE_COMMIT_SOURCE/PRE_COMMIT_ORIGIN).
+fn scope(var: impl Fn(&str) -> Option<String>, in_ci: bool) -> Scope {
+    let var = |names: &[&str]| names.iter().find_map(|n| var(n).filter(|v| !v.is_empty()));
+    let from = var(&["PRE_COMMIT_FROM_REF", "PRE_COMMIT_SOURCE"]);
+    let to = var(&["PRE_COMMIT_TO_REF", "PRE_COMMIT_ORIGIN"]);
+    match (from, to) {
+        (Some(from), Some(to)) => Scope::Range { from, to },
+        _ if var(&["GIT_INDEX_FILE"]).is_some() && !in_ci => Scope::Staged,
+        _ => Scope::Branch,
+    }
+}
+
+/// The branch's fork point: the merge base of HEAD with its upstream, else
+/// with `origin/HEAD`, `origin/main` or `origin/master`; `None` when there
+/// is none of these (a repository that was never pushed).
+fn fork_point(repo: &crate::history::git::Repo) -> Result<Option<String>> {
+    let Some(head) = repo.resolve_commit("HEAD")? else {
+        return Ok(None);
+    };
+    for rev in ["@{upstream}", "origin/HEAD", "origin/main", "origin/master"] {
+        if let Ok(Some(target)) = repo.resolve_commit(rev) {
+            return Ok(Some(repo.merge_base(&head, &target)?.unwrap_or(target)));
+        }
+    }
+    Ok(None)
+}
+
+/// `hook run`: `check --no-lock` on the scope of this run.
+fn run_hook(ctx: &Context) -> Result<Output> {
+    let scope = scope(|n| std::env::var(n).ok(), crate::context::running_in_ci());
+    let root = promptreg_core::registry::find_root(&ctx.cwd)?;
+    let repo = crate::history::git::Repo::open(&root)?;
+    let mut args = crate::cli::CheckArgs {
+        base: None,
+        head: None,
+        staged: false,
+        no_lock: true,
+        strict: false,
+        format: crate::cli::CheckFormat::Human,
+        output: None,
+    };
+    let what = match &scope {
+        Scope::Staged => {
+            args.staged = true;
+            "the staged change".to_string()
+        }
+        Scope::Range { from, to } => {
+            let to_id = repo.resolve_commit(to)?.unwrap_or_else(|| to.clone());
+            // A new branch is pushed with an all-zero FROM: nothing to
+            // compare with but the fork point.
+            let base = if from.bytes().all(|b| b == b'0') {
+                fork_point(&repo)?
+            } else {
+                let from_id = repo.resolve_commit(from)?.unwrap_or_else(|| from.clone());
+                Some(repo.merge_base(&from_id, &to_id)?.unwrap_or(from_id))
+            };
+            args.base = base;
+            args.head = Some(to_id);
+            format!(
+                "{}..{}",
+                crate::history::short(from),
+                crate::history::short(to)
+            )
+        }
+        Scope::Branch => {
+            args.staged = true;
+            match fork_point(&repo)? {
+                Some(base) => {
+                    let what = format!(
+                        "the branch since {} and the staged change",
+                        crate::history::short(&base)
+                    );
+                    args.base = Some(base);
+                    what
+                }
+                None => "the staged change (the branch has no upstream)".to_string(),
+            }
+        }
+    };
+    let out = super::check::run(&args, ctx)?;
+    let note = if ctx.quiet {
+        String::new()
+    } else {
+        format!("promptreg hook: checking {what}\n")
+    };
+    let stderr = format!("{note}{}", out.stderr);
+    Ok(out.with_stderr(stderr))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -156,4 +264,58 @@ fn set_executable(path: &std::path::Path) -> Result<()> {
 #[cfg(not(unix))]
 fn set_executable(_path: &std::path::Path) -> Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{scope, Scope};
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn the_scope_follows_the_environment() {
+        assert_eq!(
+            scope(env(&[("GIT_INDEX_FILE", ".git/index")]), false),
+            Scope::Staged
+        );
+        assert_eq!(
+            scope(env(&[("GIT_INDEX_FILE", ".git/index")]), true),
+            Scope::Branch
+        );
+        assert_eq!(scope(env(&[]), false), Scope::Branch);
+        assert_eq!(
+            scope(
+                env(&[
+                    ("GIT_INDEX_FILE", ".git/index"),
+                    ("PRE_COMMIT_FROM_REF", "a"),
+                    ("PRE_COMMIT_TO_REF", "b")
+                ]),
+                false
+            ),
+            Scope::Range {
+                from: "a".into(),
+                to: "b".into()
+            }
+        );
+        assert_eq!(
+            scope(
+                env(&[("PRE_COMMIT_SOURCE", "a"), ("PRE_COMMIT_ORIGIN", "b")]),
+                false
+            ),
+            Scope::Range {
+                from: "a".into(),
+                to: "b".into()
+            }
+        );
+        assert_eq!(
+            scope(env(&[("PRE_COMMIT_FROM_REF", "a")]), false),
+            Scope::Branch
+        );
+    }
 }

@@ -66,7 +66,12 @@ pub fn run(args: &ListArgs, ctx: &Context) -> Result<Output> {
                         None => "-".into(),
                     },
                     p.variables.join(", "),
-                    cut(p.description.as_deref().unwrap_or(""), 60),
+                    // Cut to fit a terminal; whole in a pipe or a file.
+                    if output::stdout_is_terminal() {
+                        cut(p.description.as_deref().unwrap_or(""), 60)
+                    } else {
+                        one_line(p.description.as_deref().unwrap_or(""))
+                    },
                 ]
             }),
         )),
@@ -77,6 +82,11 @@ pub fn run(args: &ListArgs, ctx: &Context) -> Result<Output> {
         ));
     }
     Ok(out)
+}
+
+/// `text` on one line: its lines joined with spaces.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The first line of `text`, at most `width` characters, with `…` when cut.

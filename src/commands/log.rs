@@ -254,17 +254,14 @@ fn violation_lines(violations: &[&Violation]) -> String {
         .collect()
 }
 
-/// `2026-01-31` or an RFC 3339 timestamp, as seconds since the epoch.
+/// `--since`: the moments `blame --at` reads, as seconds since the epoch.
 fn parse_since(text: &str) -> Result<i64> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(t.timestamp());
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        if let Some(t) = d.and_hms_opt(0, 0, 0) {
-            return Ok(t.and_utc().timestamp());
-        }
-    }
-    Err(fail(format!("--since `{text}` is not a date"))
-        .hint("write 2026-01-31 or 2026-01-31T10:00:00Z")
-        .into())
+    crate::history::lock_history::parse_moment(text).ok_or_else(|| {
+        fail(format!("--since `{text}` is not a moment"))
+            .hint(format!(
+                "write {}",
+                crate::history::lock_history::MOMENT_FORMATS
+            ))
+            .into()
+    })
 }

@@ -4,6 +4,7 @@
 pub mod blame;
 pub mod bump;
 pub mod check;
+pub mod completions;
 pub mod diff;
 pub mod doctor;
 pub mod export;
@@ -12,6 +13,7 @@ pub mod init;
 pub mod list;
 pub mod lock;
 pub mod log;
+pub mod man;
 pub mod new;
 pub mod pick;
 pub mod promote;
@@ -56,6 +58,8 @@ pub fn run(command: &Command, ctx: &Context) -> Result<Output> {
         Command::Score(args) => score::run(args, ctx),
         Command::Scores(args) => scores::run(args, ctx),
         Command::Blame(args) => blame::run(args, ctx),
+        Command::Completions(args) => completions::run(args, ctx),
+        Command::Man(args) => man::run(args, ctx),
         Command::ReadBlobs(args) => {
             crate::history::blob_facts::serve(&args.git_dir)?;
             Ok(Output::default())

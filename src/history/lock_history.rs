@@ -288,6 +288,10 @@ pub fn blame(
 /// Parses a moment: RFC 3339 (`2026-06-01T10:00:00Z`, `2026-06-01T12:00:00+02:00`)
 /// or `YYYY-MM-DD[ HH:MM[:SS]]` in UTC (a `T` may replace the space; a date
 /// alone is its first second). Returns seconds since the epoch.
+/// The formats [`parse_moment`] reads, for hints (`blame --at`, `log --since`).
+pub const MOMENT_FORMATS: &str =
+    "RFC 3339 (2026-06-01T10:00:00Z, 2026-06-01T12:00:00+02:00) or YYYY-MM-DD[ HH:MM[:SS]] in UTC";
+
 pub fn parse_moment(text: &str) -> Option<i64> {
     let t = text.trim();
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {

@@ -108,26 +108,69 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<String> {
     Ok(s)
 }
 
-/// Whether to colour output: only on a terminal, never with `NO_COLOR`.
-pub fn use_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal, unless `NO_COLOR` is set; `CLICOLOR_FORCE`
+    /// forces it off a terminal.
+    Auto,
+    Always,
+    Never,
 }
 
-/// A table with the project's look; fits the terminal width when there is one.
+/// Whether to colour output. An explicit `--color always|never` wins; under
+/// `auto`, a non-empty `NO_COLOR` turns colour off (no-color.org), then a
+/// `CLICOLOR_FORCE` other than `0` turns it on, else only on a terminal.
+pub fn use_color(choice: ColorChoice) -> bool {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR").is_some() => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+        ColorChoice::Auto => std::io::stdout().is_terminal(),
+    }
+}
+
+/// True when stdout is a terminal (tables are drawn and fitted to it).
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// The width tables fit on a terminal when it reports none (0×0, as some
+/// CI pseudo-terminals and serial consoles do).
+const FALLBACK_WIDTH: u16 = 100;
+
+/// The terminal's width in columns, or [`FALLBACK_WIDTH`] when it reports 0.
+pub fn terminal_width() -> u16 {
+    match terminal_size::terminal_size() {
+        Some((terminal_size::Width(w), _)) if w > 0 => w,
+        _ => FALLBACK_WIDTH,
+    }
+}
+
+/// A table. On a terminal: the project's look, fitted to the terminal's
+/// width. Elsewhere (a pipe, a file, CI logs): plain columns aligned with
+/// spaces, nothing drawn and nothing truncated, so `grep` and `awk` work.
 pub fn table<I, R, C>(header: &[&str], rows: I) -> String
 where
     I: IntoIterator<Item = R>,
     R: IntoIterator<Item = C>,
     C: Into<Cell>,
 {
+    if !stdout_is_terminal() {
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|r| r.into_iter().map(|c| cell_text(c.into())).collect())
+            .collect();
+        return plain_table(header, &rows);
+    }
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header.to_vec());
-    if !std::io::stdout().is_terminal() {
-        table.set_width(120);
-    }
+        .set_header(header.to_vec())
+        .set_width(terminal_width());
     for row in rows {
         // Escaped before layout, so that the columns fit what is shown.
         table.add_row(row.into_iter().map(|cell| {
@@ -136,6 +179,42 @@ where
         }));
     }
     format!("{table}\n")
+}
+
+/// A cell's text on one line.
+fn cell_text(cell: Cell) -> String {
+    cell.content().replace('\n', " ")
+}
+
+/// Columns separated by two spaces, each as wide as its widest cell; the
+/// last column is not padded, so lines carry no trailing blanks.
+pub fn plain_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let columns = header
+        .len()
+        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
+    let mut widths = vec![0; columns];
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                line.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count()));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// ANSI styling that does nothing when colour is off.
@@ -179,5 +258,26 @@ impl Paint {
     }
     pub fn reverse_green(self, text: &str) -> String {
         self.wrap("1;42", text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_table;
+
+    #[test]
+    fn plain_tables_align_and_never_truncate() {
+        let long = "x".repeat(300);
+        let text = plain_table(
+            &["name", "version"],
+            &[
+                vec!["a".into(), "1.0.0".into()],
+                vec!["support/triage".into(), long.clone()],
+            ],
+        );
+        assert_eq!(
+            text,
+            format!("name            version\na               1.0.0\nsupport/triage  {long}\n")
+        );
     }
 }

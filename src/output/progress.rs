@@ -15,10 +15,11 @@ pub struct WalkProgress {
 }
 
 impl WalkProgress {
-    pub fn new() -> Self {
+    /// A bar that shows only on a terminal, and never when `quiet`.
+    pub fn new(quiet: bool) -> Self {
         WalkProgress {
             started: Instant::now(),
-            enabled: std::io::stderr().is_terminal(),
+            enabled: !quiet && std::io::stderr().is_terminal(),
             bar: None,
         }
     }
@@ -58,6 +59,6 @@ impl WalkProgress {
 
 impl Default for WalkProgress {
     fn default() -> Self {
-        Self::new()
+        Self::new(false)
     }
 }

@@ -188,6 +188,9 @@ impl TestRepo {
             .env("HOME", self.home.path())
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1")
+            // CI=true lets promptreg fetch; tests that want it say so.
+            .env_remove("CI")
+            .env_remove("CLICOLOR_FORCE")
             .env_remove("GIT_AUTHOR_NAME")
             .env_remove("GIT_AUTHOR_EMAIL")
             .env_remove("GIT_DIR")

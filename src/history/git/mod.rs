@@ -6,9 +6,11 @@ use promptreg_core::error::fail;
 use std::fmt;
 use std::path::Path;
 
+mod clone;
 mod commit;
 mod walk;
 
+pub use clone::FETCH_HINT;
 pub use commit::CommitRequest;
 
 /// The first 7 hex digits of an id, as Git shows them.
@@ -112,6 +114,11 @@ pub struct Repo {
 
 /// The error for an object the repository should have and does not.
 pub(crate) fn missing_object(kind: &str, id: &str, e: git2::Error) -> anyhow::Error {
+    // In a shallow or partial clone a missing object is expected, not a
+    // sign of damage: say so, and how to fetch it.
+    if let Some((message, hint)) = clone::missing_object_situation(kind, id) {
+        return fail(message).hint(hint).caused_by(e).into();
+    }
     fail(format!("cannot read {kind} {id}: the repository is missing objects or is damaged"))
         .hint("run `git fsck` to see what is missing; `git fetch` (or a fresh clone) restores missing objects")
         .caused_by(e)
@@ -194,6 +201,7 @@ impl Repo {
                     .caused_by(e),
             )
         })?;
+        clone::note_kind(&inner);
         let workdir = inner.workdir().ok_or_else(|| {
             fail("the registry is in a bare Git repository; promptreg needs a work tree")
         })?;

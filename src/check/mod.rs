@@ -17,6 +17,8 @@ use semver::Version;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+pub mod report;
+
 /// Every rule `check` reports, with what to do about it (README lists them).
 pub const RULES: &[(&str, &str)] = &[
     ("invalid-prompt", "The prompt file breaks a rule of the format. Fix it; `promptreg validate` lists every problem."),
@@ -66,7 +68,18 @@ pub enum Head {
 pub struct Report {
     /// Prompt files whose bytes differ between base and head.
     pub prompts_changed: usize,
+    /// The prompts checked (changed, added or deleted), in path order: what
+    /// a JUnit report lists as test cases.
+    #[serde(skip)]
+    pub prompts: Vec<CheckedPrompt>,
     pub findings: Vec<CheckFinding>,
+}
+
+/// A prompt that `check` compared: its name and file (repository-relative).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedPrompt {
+    pub name: String,
+    pub file: String,
 }
 
 /// A prompt file on one side: its blob id, and its bytes when they were
@@ -160,6 +173,7 @@ pub fn check(
     paths.sort();
     paths.dedup();
     let mut changed = 0;
+    let mut checked_prompts = Vec::new();
     for path in paths {
         let (old, new) = (base_files.get(path), head_files.get(path));
         if let (Some(a), Some(b)) = (old, new) {
@@ -188,6 +202,10 @@ pub fn check(
             _ => continue,
         };
         let file = repo.repo_path(&registry.relative_path(&name));
+        checked_prompts.push(CheckedPrompt {
+            name: name.to_string(),
+            file: file.clone(),
+        });
         let mut report =
             |rule: &'static str, level: Level, line: Option<usize>, message: String| {
                 findings.push(CheckFinding {
@@ -272,6 +290,7 @@ pub fn check(
     dedupe(&mut findings);
     Ok(Report {
         prompts_changed: changed,
+        prompts: checked_prompts,
         findings,
     })
 }
