@@ -213,7 +213,7 @@ fn log_since_reads_the_moments_blame_at_reads() {
         run.ok();
         let json = run.json();
         assert_eq!(
-            json.as_array().unwrap().len(),
+            json["versions"].as_array().unwrap().len(),
             releases,
             "--since {since}: {json}"
         );

@@ -124,15 +124,19 @@ impl Repo {
             // --intent-to-add`, and whatever a failed `git commit --only`
             // left staged.
             if !added.is_empty() {
-                let mut undo = git(&workdir);
-                undo.args(["rm", "--cached", "--quiet", "--"]).args(&added);
-                let _ = run(undo, None);
+                retry_while_locked(|| {
+                    let mut undo = git(&workdir);
+                    undo.args(["rm", "--cached", "--quiet", "--"]).args(&added);
+                    undo
+                });
             }
             let known: Vec<&String> = paths.iter().filter(|p| !added.contains(p)).collect();
             if !known.is_empty() {
-                let mut reset = git(&workdir);
-                reset.args(["reset", "--quiet", "--"]).args(&known);
-                let _ = run(reset, None);
+                retry_while_locked(|| {
+                    let mut reset = git(&workdir);
+                    reset.args(["reset", "--quiet", "--"]).args(&known);
+                    reset
+                });
             }
         }
         result
@@ -290,6 +294,21 @@ impl Repo {
 }
 
 /// A `git` command run in `workdir`, in the user's environment.
+/// Runs a clean-up command, again while another Git process holds the
+/// index (a skipped clean-up would leave the user's index staged), for at
+/// most `LOCK_WAIT`. Its failure is not reported: the command's own error is.
+fn retry_while_locked(make: impl Fn() -> Command) {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    while let Ok(Ran::Locked) = run(make(), None) {
+        if started.elapsed() > LOCK_WAIT {
+            return;
+        }
+        std::thread::sleep(pause + jitter());
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
+
 fn git(workdir: &Path) -> Command {
     let mut cmd = Command::new("git");
     cmd.current_dir(workdir);
