@@ -212,9 +212,9 @@ pub struct ShowArgs {
 /// Render a prompt with values for its variables.
 #[derive(Debug, Args)]
 #[command(after_help = format!("Examples:
-  promptreg render summarize/article --var article=\"$(cat post.txt)\"
+  promptreg render summarize/article --var title=\"Launch notes\" --var article=\"$(cat post.txt)\"
   promptreg render support/triage --vars-file ticket.json --format json
-  promptreg render support/triage@1.0.0 --var ticket=...
+  promptreg render support/triage@1.3.0 --var ticket=\"Refund not received\"
 
 Missing required variables and unknown variables are errors that list them
 all; variables with a default may be left out.
@@ -391,7 +391,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   promptreg diff support/triage                        working tree vs last released
-  promptreg diff support/triage@1.2.0 support/triage@1.3.0
+  promptreg diff support/triage@1.3.0 support/triage@1.3.1
   promptreg diff support/triage@rev:main support/triage
   promptreg diff --base origin/main                    every prompt changed since a revision
   promptreg diff --base v1 --head v2 --stat
@@ -440,8 +440,8 @@ pub struct LockArgs {
 /// Check every pinned prompt's bytes against the lockfile.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  promptreg verify                          every pinned blob in Git
-  promptreg verify --against deploy/prompts a directory written by `export`
+  promptreg verify                            every pinned blob in Git
+  promptreg verify --against deploy/prompts   a directory written by `export`
 
 Checks each pinned entry's blob id, sha256, version and release commit on the
 mainline; with --against, a bundle written by `export` against its
@@ -641,7 +641,7 @@ pub struct PromoteArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   promptreg rollback support/triage --env production            the version pinned before this one
-  promptreg rollback support/triage --env production --to 1.1.0 --commit
+  promptreg rollback support/triage --env production --to 1.3.0 --commit
   promptreg rollback support/triage --env production --if-failing --commit   from a scheduled job
 
 Without --to, the target is the version ENV pinned before the current one,
