@@ -428,13 +428,15 @@ fn bump_changes_no_other_byte() {
             .lines()
             .find_map(|l| {
                 l.trim()
-                    .strip_prefix("date: ")
+                    .strip_prefix("date: \"")
+                    .and_then(|d| d.strip_suffix('"'))
                     .filter(|d| d.starts_with("20") && !d.starts_with("2026-01-01"))
             })
             .unwrap_or_else(|| panic!("{label}: no new date in\n{got}"))
             .to_string();
+        // Quoted, so that YAML 1.1 readers (PyYAML) keep it a string.
         let want = after
-            .replace("DATE", &date)
+            .replace("DATE", &format!("\"{date}\""))
             .replace("REASON", "\"Reason: with a colon\"");
         assert_eq!(got, want, "{label}");
         repo.run(&["validate"]).ok();

@@ -126,7 +126,7 @@ variables:
     description: The text the prompt works on.
 {body}changelog:
   - version: 0.1.0
-    date: {date}
+    date: \"{date}\"
     author: {author}
     reason: {reason}
 ",

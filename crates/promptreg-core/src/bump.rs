@@ -163,7 +163,7 @@ pub fn rewrite(
 
     let pad = |n: usize| " ".repeat(n);
     let new_entry = format!(
-        "{d}-{gap}version: {v}{eol}{k}date: {date}{eol}{k}author: {author}{eol}{k}reason: {reason}{eol}",
+        "{d}-{gap}version: {v}{eol}{k}date: \"{date}\"{eol}{k}author: {author}{eol}{k}reason: {reason}{eol}",
         d = pad(dash_indent),
         gap = pad(key_indent - dash_indent - 1),
         k = pad(key_indent),

@@ -1,0 +1,163 @@
+//! Files promptreg writes (`new`, `bump`, `lock`) validate against its
+//! shipped schemas with the readers other tools use: Python's `jsonschema`
+//! after `yaml.safe_load` (PyYAML, YAML 1.1: an unquoted timestamp would
+//! become a `datetime` and fail `"type": "string"`), and `check-jsonschema`.
+//! Both are pip-installed into a virtualenv this test makes; it skips, saying
+//! so, when pip cannot install them.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn venv_bin() -> Option<PathBuf> {
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("schema-venv");
+    let bin = venv.join("bin");
+    if bin.join("check-jsonschema").is_file() {
+        return Some(bin);
+    }
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let made = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success());
+    let installed = made
+        && Command::new(bin.join("pip"))
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "jsonschema",
+                "pyyaml",
+                "check-jsonschema",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !installed {
+        eprintln!("skipped: pip cannot install jsonschema, pyyaml and check-jsonschema");
+        return None;
+    }
+    Some(bin)
+}
+
+const VALIDATE: &str = r#"
+import json, sys, yaml, jsonschema
+failures = []
+for pair in sys.argv[1:]:
+    schema_path, path = pair.split("=", 1)
+    with open(schema_path) as f:
+        schema = json.load(f)
+    with open(path) as f:
+        instance = yaml.safe_load(f)
+    cls = jsonschema.validators.validator_for(schema)
+    for error in cls(schema).iter_errors(instance):
+        failures.append(f"{path}: {error.message} at {list(error.absolute_path)}")
+print("\n".join(failures))
+sys.exit(1 if failures else 0)
+"#;
+
+#[test]
+fn written_files_validate_with_pyyaml_jsonschema_and_check_jsonschema() {
+    let Some(bin) = venv_bin() else {
+        return;
+    };
+    let repo = TestRepo::new();
+    repo.write(
+        "promptreg.yaml",
+        "prompts_dir: prompts\nenvironments:\n  production:\n    \"*\": latest\n",
+    );
+    repo.run(&["new", "support/triage", "--chat"]).ok();
+    repo.run(&["new", "summarize/article"]).ok();
+    repo.commit("two prompts");
+    repo.run(&[
+        "bump",
+        "support/triage",
+        "minor",
+        "-m",
+        "A reason: with a colon",
+    ])
+    .ok();
+    repo.commit("bump");
+    repo.run(&["lock"]).ok();
+    // The dates are written quoted: PyYAML reads them as strings.
+    assert!(
+        repo.read("prompts/support/triage.prompt.yaml")
+            .contains("date: \""),
+        "{}",
+        repo.read("prompts/support/triage.prompt.yaml")
+    );
+
+    let schemas = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    let schema = |name: &str| schemas.join(name).display().to_string();
+    let mut pairs = vec![
+        (
+            schema("prompt.schema.json"),
+            repo.file("prompts/support/triage.prompt.yaml"),
+        ),
+        (
+            schema("prompt.schema.json"),
+            repo.file("prompts/summarize/article.prompt.yaml"),
+        ),
+        (schema("config.schema.json"), repo.file("promptreg.yaml")),
+        (schema("lockfile.schema.json"), repo.file("prompts.lock")),
+    ];
+    // This repository's own registry files that carry no timestamps, or
+    // quote them (the prompt files' older entries predate quoting).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    pairs.push((schema("config.schema.json"), root.join("promptreg.yaml")));
+    pairs.push((schema("lockfile.schema.json"), root.join("prompts.lock")));
+
+    let args: Vec<String> = pairs
+        .iter()
+        .map(|(s, f)| format!("{s}={}", f.display()))
+        .collect();
+    let out = Command::new(bin.join("python"))
+        .arg("-c")
+        .arg(VALIDATE)
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "Python jsonschema after yaml.safe_load:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (schema, file) in &pairs {
+        // `prompts.lock` has no YAML extension: say how to read it.
+        let out = Command::new(bin.join("check-jsonschema"))
+            .args(["--default-filetype", "yaml"])
+            .arg("--schemafile")
+            .arg(schema)
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "check-jsonschema {schema} {}:\n{}{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // And an unquoted date, as older files have, is what PyYAML turns into
+    // a datetime: the schema refuses it there, which is why promptreg quotes.
+    let unquoted = repo
+        .read("prompts/support/triage.prompt.yaml")
+        .replacen("date: \"", "date: ", 1)
+        .replacen("Z\"\n", "Z\n", 1);
+    repo.write("unquoted.yaml", &unquoted);
+    let out = Command::new(bin.join("python"))
+        .arg("-c")
+        .arg(VALIDATE)
+        .arg(format!(
+            "{}={}",
+            schema("prompt.schema.json"),
+            repo.file("unquoted.yaml").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an unquoted date passes PyYAML?");
+}
