@@ -141,3 +141,67 @@ fn schemas_are_valid_json_schemas_and_config_validates() {
             .unwrap();
     assert!(config.is_valid(&promptreg_core::yaml::to_json(&text).unwrap()));
 }
+
+/// What promptreg refuses in `promptreg.yaml`, the config schema refuses
+/// too, and what it accepts the schema accepts: environment names, `ref`,
+/// bump_policy levels (raise only), `prompts_dir` inside the registry.
+#[test]
+fn the_config_schema_refuses_what_promptreg_refuses() {
+    let schema = validator("config.schema.json");
+    let verdicts = |text: &str| {
+        let ours = promptreg_core::config::check(text.as_bytes()).is_ok();
+        let theirs = schema_accepts(&schema, text.as_bytes());
+        (ours, theirs)
+    };
+    for bad in [
+        "environments:\n  Prod:\n    \"*\": latest\n",
+        "environments:\n  \"prod:\":\n    \"*\": latest\n",
+        "ref: \"\"\n",
+        "ref: \"main branch\"\n",
+        "ref: \"-x\"\n",
+        "bump_policy:\n  variable-removed: patch\n",
+        "bump_policy:\n  model-name-changed: patch\n",
+        "bump_policy:\n  no-such-rule: major\n",
+        "prompts_dir: ../elsewhere\n",
+        "prompts_dir: /etc\n",
+        "prompts_dir: a/../../b\n",
+        "prompts_dir: \"\"\n",
+    ] {
+        assert_eq!(verdicts(bad), (false, false), "both must refuse:\n{bad}");
+    }
+    for good in [
+        "prompts_dir: prompts\n",
+        "prompts_dir: ./prompts/\n",
+        "prompts_dir: .hidden/prompts\n",
+        "ref: main\n",
+        "environments:\n  prod-eu_1:\n    \"*\": latest\n",
+        "bump_policy:\n  model-name-changed: major\n  template-changed: minor\n",
+    ] {
+        assert_eq!(verdicts(good), (true, true), "both must accept:\n{good}");
+    }
+}
+
+/// A version whose numbers do not fit in 64 bits is refused by the parser
+/// and by every schema that carries versions.
+#[test]
+fn version_numbers_too_long_for_promptreg_are_refused_by_the_schemas() {
+    let long = "1.0.99999999999999999999";
+    let file = format!(
+        "version: {long}\ntemplate: Hi\nchangelog:\n  - version: {long}\n    date: \"2026-11-20T10:04:00Z\"\n    author: Ada <ada@example.com>\n    reason: Long.\n"
+    );
+    assert!(promptreg_core::prompt::check(file.as_bytes())
+        .prompt
+        .is_none());
+    assert!(!schema_accepts(
+        &validator("prompt.schema.json"),
+        file.as_bytes()
+    ));
+    let fits = file.replace(long, "1.0.9999999999999999999");
+    assert!(promptreg_core::prompt::check(fits.as_bytes())
+        .prompt
+        .is_some());
+    assert!(schema_accepts(
+        &validator("prompt.schema.json"),
+        fits.as_bytes()
+    ));
+}

@@ -102,11 +102,22 @@ fn written_files_validate_with_pyyaml_jsonschema_and_check_jsonschema() {
         (schema("config.schema.json"), repo.file("promptreg.yaml")),
         (schema("lockfile.schema.json"), repo.file("prompts.lock")),
     ];
-    // This repository's own registry files that carry no timestamps, or
-    // quote them (the prompt files' older entries predate quoting).
+    // This repository's own example registry: its config, lockfile and
+    // every prompt file (their changelog dates are quoted).
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     pairs.push((schema("config.schema.json"), root.join("promptreg.yaml")));
     pairs.push((schema("lockfile.schema.json"), root.join("prompts.lock")));
+    let mut examples = Vec::new();
+    for team in std::fs::read_dir(root.join("prompts")).unwrap() {
+        for file in std::fs::read_dir(team.unwrap().path()).unwrap() {
+            examples.push(file.unwrap().path());
+        }
+    }
+    examples.sort();
+    assert!(examples.len() >= 7, "{examples:?}");
+    for file in examples {
+        pairs.push((schema("prompt.schema.json"), file));
+    }
 
     let args: Vec<String> = pairs
         .iter()
