@@ -40,6 +40,26 @@ SIZES = {
     "tiny": (20, 100),  # smoke test of the harness itself
     "small": (100, 1_000),
     "large": (1_000, 20_000),
+    # Shapes with a source tree beside prompts/ (see SHAPES).
+    "teams": (1_000, 20_000),
+    "teams-tiny": (20, 200),
+    "monorepo": (300, 150_000),
+    "monorepo-tiny": (20, 2_000),
+}
+# Sizes whose non-prompt side is a source tree: SOURCE files in FOLDERS
+# folders (src/modNNN/, every fifth one docs/partNNN/), each commit touching
+# 1-3 of them with probability SOURCE_SHARE; a commit touches prompts with
+# probability PROMPT_SHARE (1-3 of them). Plain sizes keep the 13 fixed
+# application files of NON_PROMPT_FILES, 1-2 of them in every commit.
+SHAPES = {
+    # the team-folder registry: every commit changes prompts, 30 % also source files
+    "teams": {"prompt_share": 1.0, "source_share": 0.3, "source": 600, "folders": 30},
+    "teams-tiny": {"prompt_share": 1.0, "source_share": 0.3, "source": 60, "folders": 6},
+    # an application's monorepo: 3 % of commits touch prompts/, the rest source files
+    "monorepo": {"prompt_share": 0.03, "source_share": 1.0, "source": 3_000, "folders": 150,
+                 "exclusive": True},
+    "monorepo-tiny": {"prompt_share": 0.1, "source_share": 1.0, "source": 200, "folders": 10,
+                      "exclusive": True},
 }
 # Prompt layouts: "nested" (prompts/teamNN/prompt-NNNN.prompt.yaml, the plain
 # size names) or "flat" (prompts/prompt-NNNN.prompt.yaml, size names ending in
@@ -305,6 +325,17 @@ def generate(size, repo):
     sink = fi.stdin
 
     files = {path: [sentence(r, 5, 12) for _ in range(r.randint(40, 120))] for path in NON_PROMPT_FILES}
+    shape = shape_of(size)
+    if shape:
+        # A source tree instead of the fixed application files: small files
+        # (4-12 lines), so that 150,000 commits stay quick to generate.
+        files = {}
+        for i in range(shape["source"]):
+            k = i % shape["folders"]
+            folder = f"src/mod{k:03d}" if k % 5 else f"docs/part{k:03d}"
+            files[f"{folder}/file{i:05d}.{'md' if k % 5 == 0 else 'py'}"] = \
+                [sentence(r, 4, 10) for _ in range(r.randint(4, 12))]
+        source_paths = list(files)
     # Popularity: a few prompts change often, most rarely (weight 1/sqrt(rank)).
     order = list(range(n_prompts))
     r.shuffle(order)
@@ -312,7 +343,8 @@ def generate(size, repo):
     for rank, index in enumerate(order):
         weight[index] = 1.0 / (rank + 1) ** 0.5
     prompts = []  # created so far, in creation order
-    p_new = min(1.0, n_prompts / (0.3 * n_commits * 2))
+    prompt_commits = n_commits * (shape["prompt_share"] if shape else 1.0)
+    p_new = min(1.0, n_prompts / (0.3 * max(1.0, prompt_commits) * 2))
     ts = START
     stats = {"versions": 0, "prerelease_versions": 0, "prompt_bytes": 0, "max_file": 0, "min_file": 1 << 30}
 
@@ -322,6 +354,8 @@ def generate(size, repo):
         changed = {}
         messages = []
         n_changes = 3 if c == 0 else r.choice([1, 1, 1, 2, 2, 3])
+        if shape and c > 0 and r.random() >= shape["prompt_share"]:
+            n_changes = 0
         for _ in range(n_changes):
             if len(prompts) < n_prompts and (not prompts or r.random() < p_new):
                 p = Prompt(r, len(prompts), teams, layout)
@@ -338,12 +372,21 @@ def generate(size, repo):
             messages.append((p, reason))
         # the non-prompt side of the commit
         touched = {}
-        for path in r.sample(NON_PROMPT_FILES, r.choice([1, 1, 2])):
+        if not shape:
+            sources = r.sample(NON_PROMPT_FILES, r.choice([1, 1, 2]))
+        elif c > 0 and (not messages or not shape.get("exclusive")) and r.random() < shape["source_share"]:
+            sources = r.sample(source_paths, r.choice([1, 2, 3]))
+        else:
+            sources = []
+        for path in sources:
             lines = files[path]
             lines[r.randrange(len(lines))] = sentence(r, 5, 12)
             touched[path] = ("\n".join(lines) + "\n").encode()
 
-        if len(messages) == 1:
+        if not messages:
+            msg = f"Change {len(touched)} source file{'s' if len(touched) > 1 else ''}\n\n" + "".join(
+                f"- {path}\n" for path in touched)
+        elif len(messages) == 1:
             p, reason = messages[0]
             msg = (f"{p.name} {p.version_str()}: {reason}\n\nPrompt: {p.name}\n"
                    f"Prompt-Version: {p.version_str()}\nChange-Reason: {reason}\n")
@@ -365,7 +408,7 @@ def generate(size, repo):
 
         if c == 0:
             put("promptreg.yaml", CONFIG.encode())
-            for path in NON_PROMPT_FILES:
+            for path in files:
                 if path not in touched:
                     put(path, ("\n".join(files[path]) + "\n").encode())
         for path, data in touched.items():
@@ -389,7 +432,10 @@ def generate(size, repo):
     # only against the blob written just before it (a pack ~40 % bigger), so
     # repack with a full delta search, as gc does for loose objects (window 10,
     # depth 50), and write the commit-graph gc writes (it speeds up git log).
-    subprocess.run(["git", "-C", repo, "repack", "-a", "-d", "-f", "-q"], check=True)
+    # On the monorepo a full delta search of ~1M objects would take minutes on
+    # two cores: there, the deltas fast-import made are kept (`repack -a -d`).
+    full_search = ["-f"] if not shape or n_commits <= 50_000 else []
+    subprocess.run(["git", "-C", repo, "repack", "-a", "-d", "-q", *full_search], check=True)
     subprocess.run(["git", "-C", repo, "commit-graph", "write", "--reachable"], check=True,
                    stdout=subprocess.DEVNULL)
     hot = max(prompts, key=lambda p: (p.versions, -p.index))
@@ -405,10 +451,18 @@ def generate(size, repo):
     return stats
 
 
+def shape_of(size):
+    """The source-tree parameters of a size, or None for the plain sizes."""
+    base, _ = parse_size(size)
+    return SHAPES.get(base)
+
+
 def stamp(size):
     base, layout = parse_size(size)
     result = {"generator": GENERATOR_VERSION, "size": size, "prompts": SIZES[base][0],
               "commits": SIZES[base][1], "seed": SEED}
+    if shape_of(size):
+        result["shape"] = shape_of(size)
     # Only the flat layout is recorded, so the stamps of the nested repositories
     # (and thus their cached copies) are the same as before layouts existed.
     if layout != "nested":
@@ -455,7 +509,9 @@ class Runner:
         self.problems = []
 
     def once(self, argv):
-        """Runs argv in the repository; returns (ms, maxrss KiB, exit code, stderr, timed_out)."""
+        """Runs argv in the repository; returns (ms, maxrss KiB, exit code, stderr, timed_out,
+        CPU ms). The CPU time is user + system of the process and of every
+        child it waited for (promptreg's blob-reading helper), from wait4()."""
         err_path = os.path.join(self.repo, ".git", "bench-stderr")
         with open(err_path, "wb") as err:
             t0 = time.perf_counter()
@@ -478,7 +534,8 @@ class Runner:
             proc.returncode = os.waitstatus_to_exitcode(status)
         with open(err_path, "rb") as f:
             stderr = f.read().decode(errors="replace")
-        return ms, usage.ru_maxrss, proc.returncode, stderr, bool(killed)
+        cpu = (usage.ru_utime + usage.ru_stime) * 1000
+        return ms, usage.ru_maxrss, proc.returncode, stderr, bool(killed), cpu
 
     def tree_rss(self, argv, before=None):
         """Runs argv once, untimed, sampling every millisecond the summed RSS
@@ -495,13 +552,13 @@ class Runner:
         return peak
 
     def checked(self, label, argv, ok_codes=(0,)):
-        ms, rss, code, stderr, timed_out = self.once(argv)
+        ms, rss, code, stderr, timed_out, cpu = self.once(argv)
         if timed_out:
             self.problems.append(f"{label}: `{' '.join(argv)}` killed after {self.cap:.0f} s (workload capped)")
         elif code not in ok_codes:
             first = "\n      ".join(stderr.strip().splitlines()[:6]) or "(no stderr)"
             self.problems.append(f"{label}: `{' '.join(argv)}` exited {code}:\n      {first}")
-        return ms, rss, code, timed_out
+        return ms, rss, code, timed_out, cpu
 
 
 def rss_kib(pid):
@@ -543,7 +600,7 @@ def fmt_ms(values, capped):
     return f"{m:.0f}" if m >= 100 else f"{m:.1f}"
 
 
-def run(size, directory, binary, runs, cap):
+def run(size, directory, binary, runs, cap, only=()):
     repo = os.path.join(directory, "repo")
     with open(os.path.join(directory, "manifest.json")) as f:
         manifest = json.load(f)
@@ -581,7 +638,10 @@ def run(size, directory, binary, runs, cap):
           f"median at HEAD {stats['head_file_bytes_median'] / 1024:.1f} KiB)")
     print(f"   generated in {manifest['generation_seconds']:.1f} s (generator v{manifest['stamp']['generator']}); "
           f"log NAME uses {name} ({stats['hot_prompt_versions']} versions, the most-changed prompt)")
-    print("   repository state: as after `git gc` (git repack -adf, commit-graph without changed-path filters)")
+    print("   repository state: as after `git gc` (git repack -ad, -f but on the monorepo), plus a commit-graph")
+    print("   with changed-path Bloom filters (`git commit-graph write --reachable --changed-paths`); git runs")
+    print("   with it (\"git+cg\") and without it (\"git, no cg\": `git -c core.commitGraph=false`), alternating")
+    print("   CPU = user + system time of the process and the children it waited for (wait4)")
     print("   peak RSS: largest process = max over the timed runs from wait4(); all processes = promptreg plus its")
     print("   blob-reading helper, summed, sampled every millisecond in one more untimed run")
     print(f"   cold = {'--no-cache' if has_no_cache else 'rm -rf .git/promptreg/ before each run (no --no-cache yet)'}; "
@@ -591,14 +651,20 @@ def run(size, directory, binary, runs, cap):
     pr = lambda *a: [binary, *a]
     nocache = ["--no-cache"] if has_no_cache else []
     prompt_path = f"prompts/{name}.prompt.yaml"
+    # Git with and without its commit-graph: the repository keeps one with
+    # Bloom filters; `core.commitGraph=false` makes git ignore it.
+    git("commit-graph", "write", "--reachable", "--changed-paths")
+    no_cg = ["-c", "core.commitGraph=false"]
+    full_git = ["log", "--first-parent", "--format=%H", "--name-only", "--", "prompts/"]
+    one_git = ["log", "--first-parent", "--format=%H", "--", prompt_path]
 
-    # (label, promptreg argv, git argv or None, before-each, warm-up first, ok exit codes)
+    # (label, promptreg argv, git argv (without `git`) or None, before-each, warm-up first, ok exit codes)
     workloads = [
-        ("log --format json (full history, cold)", pr("log", "--format", "json", *nocache),
-         ["git", "log", "--first-parent", "--format=%H", "--name-only", "--", "prompts/"],
+        ("log --format json (full history, cold)", pr("log", "--format", "json", *nocache), full_git,
          None if has_no_cache else (lambda: clear_cache(repo)), False, (0, 1)),
-        ("log NAME (warm)", pr("log", name),
-         ["git", "log", "--first-parent", "--format=%H", "--", prompt_path], None, True, (0, 1)),
+        ("log NAME (one prompt, cold)", pr("log", name, *nocache), one_git,
+         None if has_no_cache else (lambda: clear_cache(repo)), False, (0, 1)),
+        ("log NAME (warm)", pr("log", name), one_git, None, True, (0, 1)),
         ("lock (cold)", pr("lock"), None, lambda: clear_cache(repo), True, (0,)),
         ("lock (warm)", pr("lock"), None, None, True, (0,)),
         ("lock --locked (cold)", pr("lock", "--locked"), None, lambda: clear_cache(repo), True, (0,)),
@@ -607,51 +673,69 @@ def run(size, directory, binary, runs, cap):
          None, None, True, (0, 1)),
         ("check --base HEAD~50 (warm)", pr("check", "--base", "HEAD~50"), None, None, True, (0, 1)),
     ]
+    if only:
+        workloads = [w for w in workloads if any(o in w[0] for o in only)]
+    med = statistics.median
     rows = []
     for label, pcmd, gcmd, before, warm, ok in workloads:
         print(f"   timing {label} ...", file=sys.stderr, flush=True)
-        ptimes, gtimes, rss, capped, codes = [], [], 0, 0, set()
+        times = {"p": [], "g": [], "n": []}
+        cpus = {"p": [], "g": [], "n": []}
+        rss, capped, codes = 0, 0, set()
         if warm:
-            ms, _, _, timed_out = runner.checked(label + " warm-up", pcmd, ok)
+            _, _, _, timed_out, _ = runner.checked(label + " warm-up", pcmd, ok)
             if timed_out:
                 capped = cap * 1000
         for i in range(runs):
-            order = ("p", "g") if i % 2 == 0 else ("g", "p")
+            order = ["p", "g", "n"]
+            # Alternate who goes first: p g n, g n p, n p g, ...
+            order = order[i % 3:] + order[:i % 3]
             for who in order:
                 if who == "p" and not capped:
                     if before:
                         before()
-                    ms, kib, code, timed_out = runner.checked(label, pcmd, ok)
+                    ms, kib, code, timed_out, cpu = runner.checked(label, pcmd, ok)
                     codes.add(code)
                     if timed_out:
                         capped = cap * 1000
                     else:
-                        ptimes.append(ms)
+                        times["p"].append(ms)
+                        cpus["p"].append(cpu)
                         rss = max(rss, kib)
-                elif who == "g" and gcmd:
-                    ms, _, _, _ = runner.checked(label + " (git)", gcmd)
-                    gtimes.append(ms)
-        pm = fmt_ms(ptimes, capped)
-        gm = fmt_ms(gtimes, 0)
-        if gtimes and ptimes and not capped:
-            ratio = f"{statistics.median(ptimes) / statistics.median(gtimes):.2f}"
-        elif gtimes and capped:
-            ratio = f">{capped / statistics.median(gtimes):.0f}"
-        else:
-            ratio = "-"
+                elif who in ("g", "n") and gcmd:
+                    argv = ["git", *(no_cg if who == "n" else []), *gcmd]
+                    ms, _, _, _, cpu = runner.checked(label + " (git)", argv)
+                    times[who].append(ms)
+                    cpus[who].append(cpu)
+
+        def ratio(a, b):
+            if not b or not (a or capped):
+                return "-"
+            if capped:
+                return f">{capped / med(b):.0f}"
+            return f"{med(a) / med(b):.2f}"
+
         mem = f"{rss / 1024:.0f}" if rss else "-"
         # Sampling can miss a short run's peak: never below the largest process.
         tree = max(runner.tree_rss(pcmd, before), rss) if not capped else 0
         tree_mem = f"{tree / 1024:.0f}" if tree else "-"
         exits = ",".join(str(c) for c in sorted(codes)) if codes else "-"
-        rows.append((label, pm, gm, ratio, mem, tree_mem, exits))
+        rows.append((label, fmt_ms(times["p"], capped), fmt_ms(cpus["p"], capped),
+                     fmt_ms(times["g"], 0), fmt_ms(cpus["g"], 0),
+                     ratio(times["p"], times["g"]), ratio(cpus["p"], cpus["g"]),
+                     fmt_ms(times["n"], 0), fmt_ms(cpus["n"], 0),
+                     ratio(times["p"], times["n"]), ratio(cpus["p"], cpus["n"]),
+                     mem, tree_mem, exits))
 
-    header = ("workload", "promptreg median (ms)", "git median (ms)", "ratio",
-              "peak RSS, largest process (MiB)", "peak RSS, all processes (MiB)", "exit")
+    header = ("workload", "promptreg wall (ms)", "promptreg CPU (ms)",
+              "git+cg wall", "git+cg CPU", "wall ratio", "CPU ratio",
+              "git, no cg wall", "git, no cg CPU", "wall ratio", "CPU ratio",
+              "peak RSS, largest (MiB)", "peak RSS, all (MiB)", "exit")
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     line = lambda row: "| " + " | ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w)
                                          for i, (v, w) in enumerate(zip(row, widths))) + " |"
     print()
+    print("   medians; ratios are promptreg / git, wall to wall and CPU to CPU")
     print(line(header))
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
@@ -686,17 +770,19 @@ def main(argv):
         return 0
     if len(argv) >= 4 and argv[0] == "run":
         size, directory, binary = argv[1:4]
-        runs, cap = 5, 60.0
+        runs, cap, only = 5, 60.0, []
         rest = argv[4:]
         while rest:
             if rest[0] == "--runs":
                 runs = int(rest[1])
             elif rest[0] == "--cap":
                 cap = float(rest[1])
+            elif rest[0] == "--only":
+                only.append(rest[1])
             else:
                 raise SystemExit(f"unknown option {rest[0]}")
             rest = rest[2:]
-        return run(size, directory, os.path.abspath(binary), runs, cap)
+        return run(size, directory, os.path.abspath(binary), runs, cap, only)
     raise SystemExit(__doc__)
 
 
