@@ -204,3 +204,183 @@ fn the_helper_reads_from_a_linked_worktree_and_an_odd_path() {
     helped.ok();
     assert_eq!(alone.stdout, helped.stdout);
 }
+
+/// A history with what a walk of one path must get right: renames (of a
+/// file and of a team directory), deletions and re-creations, prompt
+/// changes made on a branch and merged (only the merge is on the
+/// mainline), a mode change, a prompt file turned into a link and back, a
+/// directory where a prompt file was, and commits that leave prompts alone.
+fn winding() -> TestRepo {
+    let repo = TestRepo::new();
+    v(&repo, "team/a", "1.0.0", &["1.0.0"], "A.");
+    v(&repo, "team/b", "1.0.0", &["1.0.0"], "B.");
+    v(&repo, "solo", "0.1.0", &["0.1.0"], "Solo.");
+    repo.write("src/app.py", "print(1)\n");
+    repo.commit("start");
+    repo.write("src/app.py", "print(2)\n");
+    repo.commit("source only");
+    v(&repo, "team/a", "1.1.0", &["1.1.0", "1.0.0"], "A, again.");
+    repo.commit("a 1.1.0");
+    // A rename: b's file moves to c (b deleted, c created with b's bytes).
+    repo.git(&[
+        "mv",
+        "prompts/team/b.prompt.yaml",
+        "prompts/team/c.prompt.yaml",
+    ]);
+    repo.commit("rename b to c");
+    // b comes back, continuing from its last version.
+    v(&repo, "team/b", "1.1.0", &["1.1.0", "1.0.0"], "B, back.");
+    repo.commit("b again");
+    // A branch changes a twice; the mainline sees one merge.
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    v(
+        &repo,
+        "team/a",
+        "1.2.0-rc.1",
+        &["1.2.0-rc.1", "1.1.0", "1.0.0"],
+        "A, draft.",
+    );
+    repo.commit("draft");
+    v(
+        &repo,
+        "team/a",
+        "1.2.0",
+        &["1.2.0", "1.1.0", "1.0.0"],
+        "A, final.",
+    );
+    v(
+        &repo,
+        "solo",
+        "0.2.0",
+        &["0.2.0", "0.1.0"],
+        "Solo, on the branch.",
+    );
+    repo.commit("final");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("src/app.py", "print(3)\n");
+    repo.commit("main moves on");
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge feature", "feature"]);
+    // A mode change alone.
+    repo.git(&["update-index", "--chmod=+x", "prompts/solo.prompt.yaml"]);
+    repo.commit("solo executable");
+    // The whole team directory renamed, then back.
+    repo.git(&["mv", "prompts/team", "prompts/crew"]);
+    repo.commit("team to crew");
+    repo.git(&["mv", "prompts/crew", "prompts/team"]);
+    repo.commit("crew to team");
+    // A change without a bump, its revert, and a deletion.
+    v(
+        &repo,
+        "team/a",
+        "1.2.0",
+        &["1.2.0", "1.1.0", "1.0.0"],
+        "A, edited.",
+    );
+    repo.commit("no bump");
+    v(
+        &repo,
+        "team/a",
+        "1.2.0",
+        &["1.2.0", "1.1.0", "1.0.0"],
+        "A, final.",
+    );
+    repo.commit("revert");
+    repo.remove("prompts/team/c.prompt.yaml");
+    repo.commit("delete c");
+    // solo becomes a link, then a directory, then a file again.
+    repo.remove("prompts/solo.prompt.yaml");
+    std::os::unix::fs::symlink("team/a.prompt.yaml", repo.file("prompts/solo.prompt.yaml"))
+        .unwrap();
+    repo.commit("solo a link");
+    repo.remove("prompts/solo.prompt.yaml");
+    v(
+        &repo,
+        "solo.prompt.yaml/inner",
+        "3.0.0",
+        &["3.0.0"],
+        "Inner.",
+    );
+    repo.commit("solo a directory");
+    std::fs::remove_dir_all(repo.file("prompts/solo.prompt.yaml")).unwrap();
+    v(
+        &repo,
+        "solo",
+        "0.3.0",
+        &["0.3.0", "0.2.0", "0.1.0"],
+        "Solo, a file again.",
+    );
+    repo.write(
+        "prompts/team/broken.prompt.yaml",
+        "version: [not, a, version]\n",
+    );
+    repo.commit("solo back, a broken file");
+    v(
+        &repo,
+        "team/c",
+        "2.0.0",
+        &["2.0.0", "1.0.0"],
+        "C, re-created.",
+    );
+    repo.commit("c re-created");
+    repo
+}
+
+/// Every name the fixture's history knows, and one it never had.
+const WINDING_NAMES: &[&str] = &[
+    "team/a",
+    "team/b",
+    "team/c",
+    "crew/a",
+    "crew/b",
+    "solo",
+    "solo.prompt.yaml/inner",
+    "team/broken",
+    "never",
+];
+
+#[test]
+fn one_prompt_walked_alone_has_the_full_walks_history() {
+    let repo = winding();
+    // The full walk, cached: `log NAME` then answers from the full state.
+    let full = repo.run(&["log", "--format", "json"]);
+    full.ok();
+    for name in WINDING_NAMES {
+        for args in [
+            vec!["log", name, "--format", "json"],
+            vec!["log", name],
+            vec!["show", &format!("{name}@latest")],
+            vec!["show", &format!("{name}@1.0.0")],
+            vec!["diff", name],
+        ] {
+            let warm = repo.run(&args);
+            // The path-limited walk, with the helper in every mode.
+            for mode in ["off", "strict", "always"] {
+                let cold = with_helper(&repo, mode, &args);
+                assert_eq!(cold.code, warm.code, "{args:?} {mode}: {}", cold.stderr);
+                assert_eq!(cold.stdout, warm.stdout, "{args:?} {mode}");
+                assert_eq!(cold.stderr, warm.stderr, "{args:?} {mode}");
+            }
+        }
+    }
+    // The fixture has what it claims.
+    let a = repo.run(&["log", "team/a", "--format", "json"]).json();
+    let kinds: Vec<&str> = a["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["changed-without-bump"], "{a}");
+    let versions = |name: &str| {
+        let log = repo.run(&["log", name, "--format", "json"]).json();
+        log["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["version"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(!versions("team/a").iter().any(|v| v == "1.2.0-rc.1"));
+    assert_eq!(versions("crew/b").len(), 1);
+    assert!(versions("solo").iter().any(|v| v == "0.3.0"));
+}

@@ -91,7 +91,8 @@ fn one_version(prompt_arg: &str, args: &ScoreArgs, ctx: &Context) -> Result<Outp
     let source = given_source(args);
     let author = git::identity(&registry.root)?;
     let repo = ctx.repo(&registry)?;
-    let history = ctx.history(&registry, &repo)?;
+    // One prompt's history: walked alone when no cache answers (docs/DESIGN.md §3).
+    let history = ctx.history_of(&registry, &repo, name)?;
     let mainline = ctx.mainline_rev(&registry);
     let prompt = crate::production::deploy::released_prompt(&history, name, mainline)?;
     let release = match &reference.selector {

@@ -60,7 +60,14 @@ pub fn compute(
     let mut state = match cached {
         Some(state) if state.head.as_deref() == Some(head) => return state.into_history(),
         Some(state) => state,
-        None => WalkState::default(),
+        None => {
+            if let Some(only) = cache.only.as_deref() {
+                if let Some(history) = one_prompt(repo, head, prompts_dir, only, progress)? {
+                    return Ok(history);
+                }
+            }
+            WalkState::default()
+        }
     };
     // Blobs are read while the walk finds them (see blob_facts).
     let mut blobs = crate::history::blob_facts::BlobReader::new(repo);
@@ -88,4 +95,38 @@ pub fn compute(
         let _ = crate::history::cache::store(path, &key, &state);
     }
     state.into_history()
+}
+
+/// One prompt's history when no cache can answer (docs/DESIGN.md §3, "One
+/// prompt, cold"): the walk follows only the prompt file's path and reads
+/// only its blobs, and the same `WalkState::apply` builds the history, so
+/// the prompt's versions and violations are the full walk's. Nothing is
+/// cached: the full cache is built by the next command that needs every
+/// prompt (docs/DESIGN.md §4). `None` when `only` is not a prompt name.
+fn one_prompt(
+    repo: &Repo,
+    head: &str,
+    prompts_dir: &str,
+    only: &str,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Option<History>> {
+    let file = format!("{only}{SUFFIX}");
+    match promptreg_core::name::PromptName::from_relative_path(&file) {
+        Some(Ok(name)) if name.as_str() == only => {}
+        _ => return Ok(None),
+    }
+    let mut blobs = crate::history::blob_facts::BlobReader::new(repo);
+    let mainline = repo.first_parent_path_changes(
+        head,
+        prompts_dir,
+        &file,
+        &mut |n| progress(Progress::Walking(n)),
+        &mut |blob| blobs.want(blob),
+    )?;
+    let mut facts = blobs.into_facts();
+    let mut state = WalkState::default();
+    state.apply(repo, prompts_dir, &mainline, &mut facts, progress)?;
+    drop(facts);
+    state.head = Some(head.to_string());
+    state.into_history().map(Some)
 }

@@ -19,7 +19,7 @@ pub fn short(id: &str) -> &str {
 }
 
 /// A person as Git records them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Identity {
     pub name: String,
     pub email: String,
@@ -73,7 +73,7 @@ pub type CommitId = String;
 pub type BlobId = String;
 
 /// What promptreg needs to know of a commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommitInfo {
     pub id: CommitId,
     pub author: Identity,

@@ -86,6 +86,198 @@ impl Repo {
     }
 }
 
+impl Repo {
+    /// The first-parent walk of one file (docs/DESIGN.md §3, "One prompt,
+    /// cold"): from `start` to the root, newest first, what each commit did
+    /// to `file` (a path under `dir`, relative to the registry root) against
+    /// its first parent. Only the trees along the file's path are read, and
+    /// a level whose id is the child commit's is not read again.
+    ///
+    /// Every mainline commit is listed, so positions match the full walk's;
+    /// a commit that leaves the file alone carries an empty `CommitInfo`
+    /// (`WalkState::apply` only reads it for a change). The changes are the
+    /// ones `first_parent_changes` lists for that path: `found` is told each
+    /// new blob id as it is seen.
+    pub fn first_parent_path_changes(
+        &self,
+        start: &str,
+        dir: &str,
+        file: &str,
+        progress: &mut dyn FnMut(usize),
+        found: &mut dyn FnMut(&str),
+    ) -> Result<Vec<MainlineCommit>> {
+        let full = self.repo_path(&format!("{}/{file}", dir.trim_end_matches('/')));
+        let components: Vec<&[u8]> = full
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(str::as_bytes)
+            .collect();
+        let Some((leaf_name, dirs)) = components.split_last() else {
+            return Ok(Vec::new());
+        };
+        let odb = self.inner.odb()?;
+        let path = PathWalk {
+            odb: &odb,
+            dirs,
+            leaf: leaf_name,
+        };
+        let mut out = Vec::new();
+        let mut commit = self.inner.find_commit(git2::Oid::from_str(start)?)?;
+        let mut here = path.resolve(commit.tree_id(), None)?;
+        loop {
+            if out.len() % 1024 == 0 {
+                progress(out.len());
+            }
+            let parent = match commit.parent_count() {
+                0 => None,
+                _ => Some(first_parent(&commit)?),
+            };
+            let there = match &parent {
+                Some(p) => path.resolve(p.tree_id(), Some(&here))?,
+                None => PathAt::default(),
+            };
+            let change = leaf_change(there.leaf, here.leaf, file)?;
+            let info = match &change {
+                Some(change) => {
+                    if let Some(blob) = change.blob.as_deref() {
+                        found(blob);
+                    }
+                    commit_info(&commit)
+                }
+                None => super::CommitInfo::default(),
+            };
+            out.push(MainlineCommit {
+                commit: info,
+                changes: change.into_iter().collect(),
+            });
+            match parent {
+                Some(p) => {
+                    commit = p;
+                    here = there;
+                }
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The non-tree entry at a path: its kind, mode and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Leaf {
+    kind: Kind,
+    mode: u32,
+    id: git2::Oid,
+}
+
+/// A commit's trees along a path (`trees[0]` is the root tree; fewer than
+/// the path's directories when one is missing) and the entry at its end.
+#[derive(Debug, Default)]
+struct PathAt {
+    trees: Vec<git2::Oid>,
+    leaf: Option<Leaf>,
+}
+
+/// What `first_parent_changes` records for one prompt path between the
+/// entry there in the parent (`old`) and in the commit (`new`): the same
+/// rules as [`TreeWalk::changed`] and [`TreeWalk::removed`], for one name.
+fn leaf_change(old: Option<Leaf>, new: Option<Leaf>, path: &str) -> Result<Option<FileChange>> {
+    let file = |leaf: &Leaf| FileChange {
+        path: path.to_string(),
+        blob: Some(leaf.id.to_string()),
+    };
+    let gone = || FileChange {
+        path: path.to_string(),
+        blob: None,
+    };
+    Ok(match (old, new) {
+        (Some(o), Some(n)) if o.id == n.id && o.mode == n.mode => None,
+        (_, Some(n)) if n.kind == Kind::File => Some(file(&n)),
+        (Some(o), Some(_)) if o.kind == Kind::File => Some(gone()),
+        (Some(o), None) if o.kind == Kind::File => Some(gone()),
+        _ => None,
+    })
+}
+
+/// Resolves one path in commits' trees.
+struct PathWalk<'o, 'p> {
+    odb: &'o git2::Odb<'o>,
+    /// The directories, from the root.
+    dirs: &'p [&'p [u8]],
+    leaf: &'p [u8],
+}
+
+impl PathWalk<'_, '_> {
+    /// The trees and entry along the path from the root tree `root`.
+    /// `known` is the path in another commit (the child): from the first
+    /// level whose tree id is the same, the rest is the same too and is not
+    /// read.
+    fn resolve(&self, root: git2::Oid, known: Option<&PathAt>) -> Result<PathAt> {
+        let mut trees = Vec::with_capacity(self.dirs.len() + 1);
+        let mut id = root;
+        for level in 0..=self.dirs.len() {
+            if let Some(known) = known {
+                if known.trees.get(level) == Some(&id) {
+                    trees.extend_from_slice(&known.trees[level..]);
+                    return Ok(PathAt {
+                        trees,
+                        leaf: known.leaf,
+                    });
+                }
+            }
+            trees.push(id);
+            let tree = self
+                .odb
+                .read(id)
+                .map_err(|e| missing_object("tree", &id.to_string(), e))?;
+            if tree.kind() != git2::ObjectType::Tree {
+                bail!("object {id} is a {}, not a tree", tree.kind());
+            }
+            let (name, kind) = match self.dirs.get(level) {
+                Some(dir) => (*dir, Kind::Tree),
+                None => (self.leaf, Kind::File),
+            };
+            let Some(entry) = find_entry(tree.data(), name, kind)? else {
+                return Ok(PathAt { trees, leaf: None });
+            };
+            if kind == Kind::Tree {
+                id = oid(entry.id)?;
+            } else {
+                return Ok(PathAt {
+                    trees,
+                    leaf: Some(Leaf {
+                        kind: entry.kind,
+                        mode: entry.mode,
+                        id: oid(entry.id)?,
+                    }),
+                });
+            }
+        }
+        unreachable!("the loop returns at the leaf")
+    }
+}
+
+/// The entry of a raw tree with this name that is a tree (`Kind::Tree`) or
+/// not one (any other kind), as the merge of [`differing`] pairs them: the
+/// first in Git's order.
+fn find_entry<'t>(data: &'t [u8], name: &[u8], kind: Kind) -> Result<Option<Entry<'t>>> {
+    let wanted = Entry {
+        kind,
+        mode: 0,
+        name,
+        id: &[],
+    };
+    for entry in entries(data) {
+        let entry = entry?;
+        match git_order(&entry, &wanted) {
+            Ordering::Less => {}
+            Ordering::Equal => return Ok(Some(entry)),
+            Ordering::Greater => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
 /// A tree object's bytes: entries `<octal mode> <name>\0<20-byte id>`.
 type RawTree<'o> = Rc<git2::OdbObject<'o>>;
 
