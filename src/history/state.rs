@@ -99,7 +99,8 @@ impl WalkState {
                 progress(Progress::Reading(done, total));
             }
             let position = self.commits;
-            self.commits += 1;
+            // A run of commits without changes counts as all of them.
+            self.commits += step.commits;
             for change in &step.changes {
                 let Some(Ok(name)) = PromptName::from_relative_path(&change.path) else {
                     continue;

@@ -92,11 +92,43 @@ pub struct FileChange {
 }
 
 /// One mainline commit and the prompt files it changed against its first
-/// parent.
+/// parent, or a run of consecutive mainline commits that change none.
 #[derive(Debug, Clone)]
 pub struct MainlineCommit {
+    /// Empty (`CommitInfo::default()`) for a run without changes.
     pub commit: CommitInfo,
     pub changes: Vec<FileChange>,
+    /// How many mainline commits this stands for: 1 for a commit with
+    /// changes; a run of commits without any is kept as one entry, so a
+    /// monorepo's walk holds an entry per prompt change, not per commit.
+    pub commits: usize,
+}
+
+/// Appends a walked commit to a walk's list, newest first: a commit without
+/// changes joins the run of them before it, and its author and summary are
+/// not read (`WalkState::apply` reads them only for changes).
+pub(crate) fn push_walked(
+    out: &mut Vec<MainlineCommit>,
+    changes: Vec<FileChange>,
+    info: impl FnOnce() -> CommitInfo,
+) {
+    if changes.is_empty() {
+        if let Some(last) = out.last_mut().filter(|l| l.changes.is_empty()) {
+            last.commits += 1;
+            return;
+        }
+        out.push(MainlineCommit {
+            commit: CommitInfo::default(),
+            changes,
+            commits: 1,
+        });
+        return;
+    }
+    out.push(MainlineCommit {
+        commit: info(),
+        changes,
+        commits: 1,
+    });
 }
 
 /// How much of the pack files libgit2 may keep mapped at once, and in
