@@ -249,6 +249,28 @@ pub struct ValidateArgs {
     pub format: Format,
 }
 
+impl Command {
+    /// Whether a successful run prints only a summary of what it did (no
+    /// data), which `-q/--quiet` drops: `lock`, `verify`, `validate`,
+    /// `export`, `bump`, `promote`, `rollback`, `score`, `new` and `init`,
+    /// in their human format. Failures and findings are always printed.
+    pub fn prints_a_summary(&self) -> bool {
+        let human = |f: &crate::output::Format| *f == crate::output::Format::Human;
+        match self {
+            Command::Lock(a) => human(&a.format),
+            Command::Verify(a) => human(&a.format),
+            Command::Validate(a) => human(&a.format),
+            Command::Export(a) => human(&a.format),
+            Command::Bump(a) => human(&a.format),
+            Command::Promote(a) => human(&a.format),
+            Command::Rollback(a) => human(&a.format),
+            Command::Score(a) => human(&a.format),
+            Command::New(_) | Command::Init(_) => true,
+            _ => false,
+        }
+    }
+}
+
 /// `bump`'s LEVEL: how to move the version (npm's and Cargo's vocabulary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LevelArg {

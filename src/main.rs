@@ -37,7 +37,12 @@ fn main() -> ExitCode {
     // small strings on a large registry) would only cost time.
     std::mem::forget(ctx);
     match result {
-        Ok(out) => {
+        Ok(mut out) => {
+            // `-q`: a successful run that only reports what it did says
+            // nothing (its exit status does).
+            if cli.quiet && out.code == 0 && cli.command.prints_a_summary() {
+                out.stdout.clear();
+            }
             // Human text from commits is escaped for the terminal; data is
             // written exactly (docs/DESIGN.md §13).
             let text = if out.data {

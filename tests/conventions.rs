@@ -197,6 +197,36 @@ fn quiet_drops_the_summary_line() {
 }
 
 #[test]
+fn quiet_silences_commands_that_only_report_what_they_did() {
+    let repo = registry();
+    for args in [
+        &["lock"][..],
+        &["validate"],
+        &["verify"],
+        &["lock", "--locked"],
+    ] {
+        let loud = repo.run(args);
+        loud.ok();
+        assert!(!loud.stdout.is_empty(), "{args:?} says what it did");
+        let mut quiet_args = vec!["-q"];
+        quiet_args.extend_from_slice(args);
+        let quiet = repo.run(&quiet_args);
+        quiet.ok();
+        assert_eq!(quiet.stdout, "", "{args:?} -q");
+    }
+    // Data is still printed, and so are findings.
+    repo.run(&["-q", "lock", "--format", "json"])
+        .ok()
+        .stdout_has("\"status\": \"up-to-date\"");
+    repo.prompt(
+        "a",
+        &text_prompt("1.0.0", &["1.0.0"], "Changed without a bump"),
+    );
+    repo.write("prompts/broken.prompt.yaml", "version: [\n");
+    repo.run(&["-q", "validate"]).code(1).stdout_has("broken");
+}
+
+#[test]
 fn log_since_reads_the_moments_blame_at_reads() {
     let repo = registry();
     // The fixture's commit is at 1_780_000_000 s: 2026-05-28 20:26:40 UTC.
