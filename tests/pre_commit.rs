@@ -21,38 +21,8 @@ use std::sync::OnceLock;
 /// `None` when pip cannot install pre-commit (no index reachable).
 fn pre_commit_bin() -> Option<&'static Path> {
     static BIN: OnceLock<Option<PathBuf>> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pre-commit-venv");
-        let bin = venv.join("bin");
-        if bin.join("pre-commit").is_file() {
-            return Some(bin);
-        }
-        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        let made = Command::new(&python)
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !made {
-            eprintln!("skipped: `{python} -m venv` cannot make a virtualenv");
-            return None;
-        }
-        let installed = Command::new(bin.join("pip"))
-            .args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "pre-commit",
-            ])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !installed {
-            eprintln!("skipped: pip cannot install pre-commit from PyPI");
-            return None;
-        }
-        Some(bin)
-    })
-    .as_deref()
+    BIN.get_or_init(|| python_venv("pre-commit-venv", "pre-commit", &["pre-commit"]))
+        .as_deref()
 }
 
 /// The README's `.pre-commit-config.yaml` snippet.

@@ -11,34 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn venv_bin() -> Option<PathBuf> {
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("schema-venv");
-    let bin = venv.join("bin");
-    if bin.join("check-jsonschema").is_file() {
-        return Some(bin);
-    }
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let made = Command::new(&python)
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .is_ok_and(|s| s.success());
-    let installed = made
-        && Command::new(bin.join("pip"))
-            .args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "jsonschema",
-                "pyyaml",
-                "check-jsonschema",
-            ])
-            .status()
-            .is_ok_and(|s| s.success());
-    if !installed {
-        eprintln!("skipped: pip cannot install jsonschema, pyyaml and check-jsonschema");
-        return None;
-    }
-    Some(bin)
+    python_venv(
+        "schema-venv",
+        "check-jsonschema",
+        &["jsonschema", "pyyaml", "check-jsonschema"],
+    )
 }
 
 const VALIDATE: &str = r#"

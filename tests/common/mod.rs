@@ -363,3 +363,35 @@ impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
         Ok(())
     }
 }
+
+/// A virtualenv under the test target directory with `packages` installed
+/// from PyPI, made once and reused while its `bin/` has `ready` (a program
+/// one of the packages installs). Returns that `bin/`, or `None`, saying
+/// why on stderr, when Python cannot make it or pip cannot install them.
+pub fn python_venv(name: &str, ready: &str, packages: &[&str]) -> Option<PathBuf> {
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let bin = venv.join("bin");
+    if bin.join(ready).is_file() {
+        return Some(bin);
+    }
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let made = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("skipped: `{python} -m venv` cannot make a virtualenv");
+        return None;
+    }
+    let installed = Command::new(bin.join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(packages)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed {
+        eprintln!("skipped: pip cannot install {}", packages.join(", "));
+        return None;
+    }
+    Some(bin)
+}
