@@ -136,20 +136,15 @@ impl Bundle {
     /// `None` when the bundle does not deploy `name`.
     pub fn select(&self, name: &str, key: Option<&str>) -> Option<Result<&Loaded, String>> {
         let pin = self.pin(name)?;
-        let version = match (pin, key) {
-            (Pin::Version(v), _) => v.clone(),
-            (Pin::Split(_), None) => {
+        let env = &self.manifest.environment;
+        let version = match split::version_for(pin, name, env, key) {
+            Ok(Some(v)) => v,
+            Ok(None) => {
                 return Some(Err(format!(
-                    "{name} is an A/B split in `{}` ({pin}): give the key (a user or session id) that picks the arm",
-                    self.manifest.environment
+                    "{name} is an A/B split in `{env}` ({pin}): give the key (a user or session id) that picks the arm"
                 )))
             }
-            (Pin::Split(_), Some(key)) => {
-                match split::assign(pin, name, &self.manifest.environment, key) {
-                    Ok(a) => a.version,
-                    Err(e) => return Some(Err(e.to_string())),
-                }
-            }
+            Err(e) => return Some(Err(e.to_string())),
         };
         Some(
             self.file(name, &version)

@@ -93,6 +93,17 @@ pub fn assign(pin: &Pin, name: &str, env: &str, key: &str) -> Result<Assignment>
     }
 }
 
+/// The version `key` gets of `pin` where a runtime serves it: the pinned
+/// version for any key (or none), the arm [`assign`] picks for a split.
+/// `Ok(None)`: a split asked for without a key, which picks no arm.
+pub fn version_for(pin: &Pin, name: &str, env: &str, key: Option<&str>) -> Result<Option<String>> {
+    match (pin, key) {
+        (Pin::Version(v), _) => Ok(Some(v.clone())),
+        (Pin::Split(_), None) => Ok(None),
+        (Pin::Split(_), Some(key)) => assign(pin, name, env, key).map(|a| Some(a.version)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

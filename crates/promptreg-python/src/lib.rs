@@ -254,20 +254,14 @@ impl Registry {
                 }
             ))
         })?;
-        let version = match (pin, key) {
-            (Pin::Version(v), _) => v.clone(),
-            (Pin::Split(_), None) => {
-                return Err(KeyRequiredError::new_err(format!(
-                "{name} is an A/B split ({pin}): pass key= (a user or session id) to pick the arm"
-            )))
-            }
-            (Pin::Split(_), Some(key)) => {
-                let env = snap.environment.as_deref().unwrap_or_default();
-                split::assign(pin, name, env, key)
-                    .map_err(|e| ManifestError::new_err(format!("{name}: {e}")))?
-                    .version
-            }
-        };
+        let env = snap.environment.as_deref().unwrap_or_default();
+        let version = split::version_for(pin, name, env, key)
+            .map_err(|e| ManifestError::new_err(format!("{name}: {e}")))?
+            .ok_or_else(|| {
+                KeyRequiredError::new_err(format!(
+                    "{name} is an A/B split ({pin}): pass key= (a user or session id) to pick the arm"
+                ))
+            })?;
         let entry = snap
             .entries
             .get(&(name.to_string(), version.clone()))
