@@ -198,39 +198,39 @@ impl Repo {
     /// does: Git read HEAD itself, possibly after another writer moved it.
     fn our_commit(&self, req: &CommitRequest<'_>, paths: &[String]) -> Result<CommitId> {
         let summary = req.message.lines().next().unwrap_or("").trim();
-        // `git commit --only` leaves the committed blob in the index (with
-        // Git's filters applied, as hashing the file here would not).
-        let mut index = self.inner.index()?;
-        // Forced: another writer may have changed the file within the same
-        // second and size, which an unforced read would take as unchanged.
-        index.read(true)?;
-        let want_blob = paths
-            .first()
-            .and_then(|p| index.get_path(Path::new(p.as_str()), 0))
-            .map(|e| e.id.to_string());
-        let mut walk = self.inner.revwalk()?;
-        walk.push_head()?;
-        walk.simplify_first_parent()?;
-        for oid in walk.take(256) {
-            let commit = self.inner.find_commit(oid?)?;
-            if commit.summary().ok().flatten().map(str::trim) != Some(summary) {
-                continue;
-            }
-            let id = commit.id().to_string();
-            if let (Some(p), Some(want)) = (paths.first(), &want_blob) {
-                if self.blob_id_at_repo_path(&id, p)?.as_ref() != Some(want) {
-                    continue;
-                }
-            }
-            let parent = commit.parent_id(0).ok().map(|p| p.to_string());
-            let mut watched = paths.to_vec();
-            watched.extend(req.read.iter().map(|p| self.repo_path(p)));
-            if let Err(e) = self.refuse_if_changed(req.read_at, parent.as_deref(), &watched) {
-                return Err(self.undo(&id, parent.as_deref(), e));
-            }
-            return Ok(id);
+        let id = self
+            .commit_in_reflog(summary)?
+            .ok_or_else(|| fail("`git commit` succeeded but its commit is not in HEAD's reflog"))?;
+        let commit = self.inner.find_commit(git2::Oid::from_str(&id)?)?;
+        let parent = commit.parent_id(0).ok().map(|p| p.to_string());
+        let mut watched = paths.to_vec();
+        watched.extend(req.read.iter().map(|p| self.repo_path(p)));
+        if let Err(e) = self.refuse_if_changed(req.read_at, parent.as_deref(), &watched) {
+            return Err(self.undo(&id, parent.as_deref(), e));
         }
-        Err(fail("`git commit` succeeded but its commit is not on HEAD's history").into())
+        Ok(id)
+    }
+
+    /// The commit `git commit` just made: the newest entry of HEAD's reflog
+    /// that Git wrote for a commit with this summary. Git appends it under
+    /// the ref's lock as it moves HEAD, so other writers committing at the
+    /// same time (other prompts, other summaries) cannot be mistaken for it,
+    /// and commits they make on top do not hide it.
+    fn commit_in_reflog(&self, summary: &str) -> Result<Option<CommitId>> {
+        let reflog = self.inner.reflog("HEAD")?;
+        for entry in reflog.iter().take(1024) {
+            let Ok(Some(message)) = entry.message() else {
+                continue;
+            };
+            let subject = message
+                .strip_prefix("commit: ")
+                .or_else(|| message.strip_prefix("commit (initial): "))
+                .or_else(|| message.strip_prefix("commit (merge): "));
+            if subject.map(str::trim) == Some(summary) {
+                return Ok(Some(entry.id_new().to_string()));
+            }
+        }
+        Ok(None)
     }
 
     /// Moves HEAD back from `ours` to `parent`, only if it is still at
