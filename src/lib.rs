@@ -13,5 +13,6 @@ pub mod history;
 pub mod lockfile;
 pub mod lookup;
 pub mod output;
+pub mod partials;
 pub mod production;
 pub mod schemas;

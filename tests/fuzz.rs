@@ -859,6 +859,7 @@ fn arbitrary_lockfile() -> impl Strategy<Value = Lockfile> {
                 reason,
                 author,
                 date,
+                partials: Default::default(),
             },
         );
     let pin = prop_oneof![
@@ -876,6 +877,7 @@ fn arbitrary_lockfile() -> impl Strategy<Value = Lockfile> {
         .prop_map(|(prompts, environments)| Lockfile {
             lockfile_version: 1,
             prompts,
+            partials: Vec::new(),
             environments,
         })
 }

@@ -264,6 +264,8 @@ mod properties {
         PromptFile {
             version: "1.0.0".into(),
             description: None,
+            partial: false,
+            partials: IndexMap::new(),
             model: Some(promptreg_core::prompt::Model {
                 provider: "openai".into(),
                 name: format!("m{model}"),

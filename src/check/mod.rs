@@ -32,6 +32,14 @@ pub const RULES: &[(&str, &str)] = &[
     ("changelog-entry-incomplete", "The new changelog entry lacks a reason, an author or a valid date."),
     ("changelog-entry-edited", "An older changelog entry was edited, or removed from the middle. History is append-only: restore it (trimming the oldest entries is allowed)."),
     ("deleted-but-required", "A deleted prompt is still named by an environment in promptreg.yaml. Remove it there too, or restore the prompt."),
+    ("partial-changed", "Warning: a partial this prompt includes (the chain is named) changed, so what the prompt renders changes; `promptreg lock` picks the new partial version up. Review the prompt's output."),
+    ("partial-missing", "The prompt includes a partial that does not exist (deleted or never added). Restore the partial, or remove the include and its declaration."),
+    ("partial-unsatisfied", "No version of the partial meets the prompt's requirement (a major bump of the partial?). Update the requirement under `partials:`, and bump the prompt as its composed interface requires."),
+    ("partial-cycle", "Partials include each other in a cycle (the chain is named). Break the cycle."),
+    ("partial-depth", "Includes nest deeper than the limit (the chain is named). Flatten the partials."),
+    ("partial-not-partial", "A name under `partials:` is a prompt, not a partial (`partial: true`). Include only partials."),
+    ("partial-variable-conflict", "Two partials declare a variable differently. Declare it in the prompt to settle it."),
+    ("partial-unreadable", "A partial the prompt includes is not a valid file. Fix it; `promptreg validate` lists every problem."),
     ("lockfile-stale", "prompts.lock is out of date. Run `promptreg lock` and commit prompts.lock."),
     ("gate-failed", "prompts.lock pins, in an environment with `gates:`, a version whose latest scores miss a gate (or that has no score for a gated metric). Record its scores with `promptreg score`, or pin a passing version (`promptreg rollback NAME --env ENV --if-failing`)."),
 ];
@@ -174,6 +182,7 @@ pub fn check(
     paths.dedup();
     let mut changed = 0;
     let mut checked_prompts = Vec::new();
+    let mut changed_partials = std::collections::BTreeSet::new();
     for path in paths {
         let (old, new) = (base_files.get(path), head_files.get(path));
         if let (Some(a), Some(b)) = (old, new) {
@@ -220,6 +229,16 @@ pub fn check(
                 });
             };
         let Some(new) = new else {
+            if let Some(old) = old {
+                if old
+                    .contents(repo)
+                    .ok()
+                    .and_then(|b| prompt::parse(&b).ok())
+                    .is_some_and(|p| p.file.partial)
+                {
+                    changed_partials.insert(name.to_string());
+                }
+            }
             // Reported where the fix is: the environment's line.
             for (line, message) in still_required(&registry.config, &registry.root, &name) {
                 findings.push(CheckFinding {
@@ -237,6 +256,16 @@ pub fn check(
         };
         let checked = prompt::check(&new.contents(repo)?);
         let old_bytes = old.map(|o| o.contents(repo)).transpose()?;
+        let was_partial = old_bytes
+            .as_deref()
+            .and_then(|b| prompt::parse(b).ok())
+            .is_some_and(|p| p.file.partial);
+        let is_partial = checked.prompt.as_ref().is_some_and(|p| p.file.partial)
+            || (checked.prompt.is_none()
+                && new.contents(repo)?.windows(8).any(|w| w == b"partial:"));
+        if was_partial || is_partial {
+            changed_partials.insert(name.to_string());
+        }
         for f in checked.findings.iter().filter(|f| f.level == Level::Error) {
             let rule = rule_of(f);
             let message = if rule == "invalid-prompt" {
@@ -269,22 +298,49 @@ pub fn check(
                 );
             }
         }
+        // The composed interface (docs/DESIGN.md §16): a partial's
+        // variables are part of every prompt that includes it.
+        let mut new_interface = new_prompt.clone();
+        if !new_prompt.file.partials.is_empty() {
+            match compose_side(repo, &head_files, &name, &new_prompt, "in the checked tree") {
+                Ok(c) => new_interface = c.interface(&new_prompt),
+                Err(e) => {
+                    let line = partial_line(&new_prompt.text, &e);
+                    report(e.rule(), Level::Error, line, e.to_string());
+                }
+            }
+        }
         let Some(old_bytes) = old_bytes else { continue };
         let Ok(old_prompt) = prompt::parse(&old_bytes) else {
             continue;
         };
+        let mut old_interface = old_prompt.clone();
+        if !old_prompt.file.partials.is_empty() {
+            if let Ok(c) = compose_side(repo, &base_files, &name, &old_prompt, "at the base") {
+                old_interface = c.interface(&old_prompt);
+            }
+        }
         compare_versions(
             Subject {
                 name: &name,
                 file: &file,
             },
-            &old_prompt,
-            &new_prompt,
+            &old_interface,
+            &new_interface,
             version_line,
             &registry.config,
             history.get(&name),
             &mut findings,
         );
+    }
+    if !changed_partials.is_empty() {
+        through_partials(
+            registry,
+            repo,
+            (&base_files, &head_files),
+            &changed_partials,
+            &mut findings,
+        )?;
     }
     // A version reported as already released is also not bumped: say it once.
     dedupe(&mut findings);
@@ -342,6 +398,156 @@ fn still_required(
         }
     }
     out
+}
+
+/// The partials of one side of the comparison (docs/DESIGN.md §16): the
+/// file each name has there.
+struct SideFiles<'a> {
+    repo: &'a Repo,
+    files: &'a BTreeMap<String, FileState>,
+    parsed: BTreeMap<String, Prompt>,
+}
+
+impl promptreg_core::compose::Source for SideFiles<'_> {
+    fn versions(&mut self, name: &str) -> std::result::Result<Vec<Version>, String> {
+        let Some(state) = self.files.get(&format!("{name}{SUFFIX}")) else {
+            return Ok(Vec::new());
+        };
+        let bytes = state.contents(self.repo).map_err(|e| format!("{e:#}"))?;
+        let file = prompt::parse(&bytes).map_err(|f| {
+            format!(
+                "the file is not valid ({}); `promptreg validate` lists every problem",
+                f.first().map(|f| f.message.as_str()).unwrap_or("")
+            )
+        })?;
+        let version = file.version.clone();
+        self.parsed.insert(name.to_string(), file);
+        Ok(vec![version])
+    }
+
+    fn load(&mut self, name: &str, _: &Version) -> std::result::Result<Prompt, String> {
+        self.parsed
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("{name} is not on this side"))
+    }
+}
+
+fn compose_side(
+    repo: &Repo,
+    files: &BTreeMap<String, FileState>,
+    name: &PromptName,
+    prompt: &Prompt,
+    context: &str,
+) -> std::result::Result<promptreg_core::compose::Composition, promptreg_core::compose::ComposeError>
+{
+    let mut source = SideFiles {
+        repo,
+        files,
+        parsed: BTreeMap::new(),
+    };
+    promptreg_core::compose::compose(name.as_str(), prompt, &mut source, context)
+}
+
+/// The line of the declaration that leads to a composition problem.
+fn partial_line(text: &str, e: &promptreg_core::compose::ComposeError) -> Option<usize> {
+    let direct = e.chain().get(1).map(String::as_str).or(e.partial())?;
+    yaml::locate(text, &["partials", direct]).map(|l| l.line)
+}
+
+/// Every unchanged prompt that reaches a changed partial (docs/DESIGN.md
+/// §16): an error when it no longer composes (the partial was deleted, or
+/// released past its requirement), else a warning naming the chain when
+/// what it renders or its composed interface changes.
+fn through_partials(
+    registry: &Registry,
+    repo: &Repo,
+    (base_files, head_files): (&BTreeMap<String, FileState>, &BTreeMap<String, FileState>),
+    changed: &std::collections::BTreeSet<String>,
+    findings: &mut Vec<CheckFinding>,
+) -> Result<()> {
+    for (path, state) in head_files {
+        if base_files.get(path).is_none_or(|b| b.blob != state.blob) {
+            // Changed files were compared above.
+            continue;
+        }
+        let Some(Ok(name)) = PromptName::from_relative_path(path) else {
+            continue;
+        };
+        let bytes = state.contents(repo)?;
+        if !bytes.windows(b"partials".len()).any(|w| w == b"partials") {
+            continue;
+        }
+        let Ok(prompt) = prompt::parse(&bytes) else {
+            continue;
+        };
+        if prompt.file.partials.is_empty() {
+            continue;
+        }
+        let file = repo.repo_path(&registry.relative_path(&name));
+        let mut push = |rule: &'static str, level: Level, line: Option<usize>, message: String| {
+            findings.push(CheckFinding {
+                prompt: Some(name.to_string()),
+                file: file.clone(),
+                line,
+                rule,
+                level,
+                message,
+                required: None,
+                actual: None,
+            })
+        };
+        let head = compose_side(repo, head_files, &name, &prompt, "in the checked tree");
+        let base = compose_side(repo, base_files, &name, &prompt, "at the base");
+        match (head, base) {
+            (Err(e), _) => {
+                if e.chain().iter().any(|n| changed.contains(n))
+                    || e.partial().is_some_and(|p| changed.contains(p))
+                {
+                    let line = partial_line(&prompt.text, &e);
+                    push(e.rule(), Level::Error, line, e.to_string());
+                }
+            }
+            (Ok(head), base) => {
+                let base = base.ok();
+                for partial in head.partials.keys().filter(|p| changed.contains(*p)) {
+                    let chain = head.chains[partial].join(" → ");
+                    let now = &head.partials[partial];
+                    let before = base.as_ref().and_then(|b| b.partials.get(partial));
+                    if before.is_some_and(|b| b.text == now.text) {
+                        continue;
+                    }
+                    let what = match before {
+                        Some(b) if b.version != now.version => {
+                            format!("{partial} {} → {}", b.version, now.version)
+                        }
+                        Some(_) => format!("{partial} {} (edited)", now.version),
+                        None => format!("{partial} {} (newly reached)", now.version),
+                    };
+                    let interface = base.as_ref().is_some_and(|b| b.variables != head.variables);
+                    push(
+                        "partial-changed",
+                        Level::Warning,
+                        partial_line(
+                            &prompt.text,
+                            &promptreg_core::compose::ComposeError::Cycle {
+                                chain: head.chains[partial].clone(),
+                            },
+                        ),
+                        format!(
+                            "{name} renders differently through {chain}: {what}{}",
+                            if interface {
+                                "; its composed interface changes too"
+                            } else {
+                                ""
+                            }
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The prompt a finding is about, and its file.

@@ -268,6 +268,7 @@ fn lockfile_finding(
         existing,
         history,
         ctx.mainline_rev(registry),
+        repo,
         &mut crate::production::gates::ScoreGates::new(repo),
     );
     let comparison = match status {

@@ -314,6 +314,7 @@ fn history_checks(
             registry,
             &history,
             rev,
+            repo,
             &mut crate::production::gates::ScoreGates::new(repo),
         ) {
             Err(e) => check(

@@ -73,6 +73,7 @@ pub fn run(args: &LockArgs, ctx: &Context) -> Result<Output> {
         &registry,
         &history,
         ctx.mainline_rev(&registry),
+        &repo,
         &mut crate::production::gates::ScoreGates::new(&repo),
     )?;
     if let Some(memo) = &memo {

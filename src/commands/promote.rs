@@ -137,6 +137,7 @@ pub fn run(args: &PromoteArgs, ctx: &Context) -> Result<Output> {
         &args.env,
         name,
         version,
+        &repo,
         &mut gates::ScoreGates::new(&repo),
     )?;
     let commit = if args.dry_run {

@@ -11,10 +11,11 @@ pub fn run(args: &RenderArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
     let reference = promptreg_core::reference::PromptRef::parse(&args.prompt)?;
     let name = &reference;
-    let prompt = crate::lookup::load(ctx, &registry, &reference)?.prompt;
+    let loaded = crate::lookup::load(ctx, &registry, &reference)?;
+    let composition = crate::partials::of_loaded(ctx, &registry, &reference.name, &loaded)?;
     let given = values(args, ctx)?;
-    let rendered = prompt
-        .render(&given)
+    let rendered = composition
+        .render(&loaded.prompt, &given)
         .map_err(|e| fail(format!("cannot render {name}: {e}")).hint(hint_for(&e)))?;
     Ok(match args.format {
         Format::Json => Output::json(&rendered)?,

@@ -242,6 +242,7 @@ pub fn run(args: &RollbackArgs, ctx: &Context) -> Result<Output> {
         env,
         &name,
         &target,
+        &repo,
         &mut gates::ScoreGates::new(&repo),
     )?;
     let commit = if args.dry_run {

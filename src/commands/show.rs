@@ -17,6 +17,13 @@ struct Shown<'a> {
     kind: Kind,
     #[serde(flatten)]
     file: &'a promptreg_core::prompt::PromptFile,
+    /// The partials it renders with, transitively: name → version, as
+    /// resolved for this origin (docs/DESIGN.md §16).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    resolved_partials: std::collections::BTreeMap<String, String>,
+    /// For a partial in the working tree: the files that include it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    used_by: Vec<String>,
 }
 
 pub fn run(args: &ShowArgs, ctx: &Context) -> Result<Output> {
@@ -24,6 +31,15 @@ pub fn run(args: &ShowArgs, ctx: &Context) -> Result<Output> {
     let reference = promptreg_core::reference::PromptRef::parse(&args.prompt)?;
     let name = reference.name.clone();
     let loaded = crate::lookup::load(ctx, &registry, &reference)?;
+    // What it renders with; a composition that fails is shown, not fatal.
+    let composed = crate::partials::of_loaded(ctx, &registry, &name, &loaded)
+        .map(|c| c.versions())
+        .map_err(|e| format!("{e:#}"));
+    let used_by = if loaded.prompt.file.partial {
+        crate::partials::Graph::of_working_tree(&registry)?.users(name.as_str())
+    } else {
+        Vec::new()
+    };
     let (prompt, path) = (loaded.prompt, loaded.path);
     match args.format {
         ShowFormat::Yaml => Ok(Output::data(prompt.text.clone())),
@@ -33,17 +49,30 @@ pub fn run(args: &ShowArgs, ctx: &Context) -> Result<Output> {
             origin: loaded.origin.describe(),
             kind: prompt.kind(),
             file: &prompt.file,
+            resolved_partials: composed.clone().unwrap_or_default(),
+            used_by: used_by.clone(),
         }),
         ShowFormat::Human => Ok(Output::stdout(human(
             &name,
             &format!("{path}, {}", loaded.origin.describe()),
             &prompt,
+            (&composed, &used_by),
             Paint { enabled: ctx.color },
         ))),
     }
 }
 
-fn human(name: &PromptName, path: &str, prompt: &Prompt, paint: Paint) -> String {
+#[allow(clippy::type_complexity)] // the composition as `show` found it
+fn human(
+    name: &PromptName,
+    path: &str,
+    prompt: &Prompt,
+    (composed, used_by): (
+        &Result<std::collections::BTreeMap<String, String>, String>,
+        &[String],
+    ),
+    paint: Paint,
+) -> String {
     let f = &prompt.file;
     let mut s = String::new();
     let _ = writeln!(
@@ -98,6 +127,44 @@ fn human(name: &PromptName, path: &str, prompt: &Prompt, paint: Paint) -> String
                 v.description.as_deref().unwrap_or("").trim()
             );
         }
+    }
+    if !f.partials.is_empty() {
+        let _ = writeln!(s, "partials:");
+        for (n, r) in &f.partials {
+            let resolved = match composed {
+                Ok(versions) => versions
+                    .get(n)
+                    .map_or_else(String::new, |v| format!(" → {v}")),
+                Err(_) => String::new(),
+            };
+            let _ = writeln!(s, "  {n}  {}{resolved}", r.0);
+        }
+        match composed {
+            Ok(versions) => {
+                let indirect: Vec<String> = versions
+                    .iter()
+                    .filter(|(n, _)| !f.partials.contains_key(*n))
+                    .map(|(n, v)| format!("{n} {v}"))
+                    .collect();
+                if !indirect.is_empty() {
+                    let _ = writeln!(s, "  through them: {}", indirect.join(", "));
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(s, "  {}", paint.dim(&format!("(unresolved: {e})")));
+            }
+        }
+    }
+    if f.partial {
+        let _ = writeln!(
+            s,
+            "partial:   used by {}",
+            if used_by.is_empty() {
+                "no prompt".to_string()
+            } else {
+                used_by.join(", ")
+            }
+        );
     }
     let _ = writeln!(s, "changelog:");
     for e in &f.changelog {

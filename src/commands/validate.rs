@@ -49,12 +49,18 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Result<Output> {
             registry.read_prompt(name)?;
         }
         match registry.read_prompt(name) {
-            Ok(bytes) => findings.extend(
-                prompt::check(&bytes)
-                    .findings
-                    .into_iter()
-                    .map(|f| f.in_file(&file)),
-            ),
+            Ok(bytes) => {
+                findings.extend(
+                    prompt::check(&bytes)
+                        .findings
+                        .into_iter()
+                        .map(|f| f.in_file(&file)),
+                );
+                // Its partials, as the working tree has them (docs/DESIGN.md §16).
+                findings.extend(crate::partials::working_tree_problems(
+                    &registry, name, &bytes,
+                ));
+            }
             Err(e) => {
                 findings.push(Finding::error("unreadable", None, format!("{e:#}")).in_file(&file))
             }

@@ -219,6 +219,7 @@ pub fn compare(
     history: &History,
 ) -> Result<Comparison> {
     let empty = Lockfile {
+        partials: Vec::new(),
         lockfile_version: FORMAT_VERSION,
         prompts: Vec::new(),
         environments: BTreeMap::new(),

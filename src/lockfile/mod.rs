@@ -32,6 +32,7 @@ pub fn status(
     registry: &promptreg_core::registry::Registry,
     history: &History,
     mainline: &str,
+    repo: &crate::history::git::Repo,
     gates: &mut dyn Gates,
 ) -> Result<Status> {
     let config_path = registry.root.join(promptreg_core::config::FILE_NAME);
@@ -52,6 +53,7 @@ pub fn status(
         existing,
         history,
         mainline,
+        repo,
         gates,
     )
 }
@@ -66,9 +68,10 @@ pub fn status_of(
     existing: Option<Vec<u8>>,
     history: &History,
     mainline: &str,
+    repo: &crate::history::git::Repo,
     gates: &mut dyn Gates,
 ) -> Result<Status> {
-    let resolution = resolve(config, config_text, history, mainline, gates)?;
+    let resolution = resolve(config, config_text, history, mainline, repo, gates)?;
     let text = render(&resolution.lockfile);
     // The common case in CI: the file is exactly what `lock` writes.
     // Comparing bytes first spares parsing a large lockfile.
@@ -112,6 +115,7 @@ mod tests {
         let lock = |pins: &[(&str, &str)]| Lockfile {
             lockfile_version: 1,
             prompts: Vec::new(),
+            partials: Vec::new(),
             environments: BTreeMap::from([(
                 "prod".to_string(),
                 pins.iter()

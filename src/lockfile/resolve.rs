@@ -309,6 +309,7 @@ pub fn entry_for(name: &PromptName, release: &ReleasedVersion) -> Result<LockEnt
             || promptreg_core::date::rfc3339(release.commit.time),
             |e| e.date.clone(),
         ),
+        partials: BTreeMap::new(),
     })
 }
 
@@ -326,6 +327,7 @@ pub fn resolve(
     config_text: &str,
     history: &History,
     mainline: &str,
+    repo: &crate::history::git::Repo,
     gates: &mut dyn Gates,
 ) -> Result<Resolution> {
     let at = |path: &[&str]| {
@@ -450,9 +452,11 @@ pub fn resolve(
         }
         pinned.insert(env.clone(), pins);
     }
+    let partials = attach_partials(config, &at, history, repo, &mut builder, &mut pinned)?;
     let lockfile = Lockfile {
         lockfile_version: FORMAT_VERSION,
         prompts: builder.entries.into_values().collect(),
+        partials,
         environments: pinned,
     }
     .canonical();
@@ -461,4 +465,109 @@ pub fn resolve(
         skipped,
         held_back,
     })
+}
+
+/// Partials in a resolution (docs/DESIGN.md §16). A partial is not deployed
+/// on its own: `"*"` leaves it out, and naming one is an error. Every other
+/// pinned version gets the partials it reaches, resolved against the
+/// releases as `compose` does (the highest release meeting every
+/// requirement), and each partial version reached gets its own entry.
+/// A file that never mentions `partial` has none, and is not read further.
+fn attach_partials(
+    config: &Config,
+    at: &dyn Fn(&[&str]) -> String,
+    history: &History,
+    repo: &crate::history::git::Repo,
+    builder: &mut EntryBuilder,
+    pinned: &mut BTreeMap<String, BTreeMap<String, Pin>>,
+) -> Result<Vec<LockEntry>> {
+    let mut files = BTreeMap::new();
+    for (key, entry) in &builder.entries {
+        let mentions = repo.with_blob(&entry.blob, |b| {
+            b.windows(b"partial".len()).any(|w| w == b"partial")
+        })?;
+        if !mentions {
+            continue;
+        }
+        let bytes = repo.read_blob(&entry.blob)?;
+        // Released means valid (docs/DESIGN.md §3): this parses.
+        if let Ok(prompt) = promptreg_core::prompt::parse(&bytes) {
+            files.insert(key.clone(), prompt);
+        }
+    }
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rules = environments(config);
+    for (env, pins) in pinned.iter_mut() {
+        let named = rules.get(env);
+        let mut refused = None;
+        pins.retain(|name, pin| {
+            let is_partial = pin.versions().iter().any(|v| {
+                Version::parse(v).is_ok_and(|v| {
+                    files
+                        .get(&(name.clone(), v))
+                        .is_some_and(|p| p.file.partial)
+                })
+            });
+            if is_partial && named.is_some_and(|r| r.contains_key(name.as_str())) {
+                refused.get_or_insert_with(|| name.clone());
+            }
+            !is_partial
+        });
+        if let Some(name) = refused {
+            return Err(fail(format!(
+                "{}: environment `{env}` names `{name}`, a partial: partials are not deployed on their own",
+                at(&["environments", env, &name])
+            ))
+            .hint(format!(
+                "remove it from the environment; a partial is pinned with every prompt that includes it (`promptreg show {name}` lists them)"
+            ))
+            .into());
+        }
+    }
+    // Entries no environment pins any more (the partials `"*"` left out).
+    let still: std::collections::BTreeSet<(String, String)> = pinned
+        .values()
+        .flat_map(|pins| {
+            pins.iter().flat_map(|(name, pin)| {
+                pin.versions()
+                    .into_iter()
+                    .map(|v| (name.clone(), v.to_string()))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    builder
+        .entries
+        .retain(|(name, version), _| still.contains(&(name.clone(), version.to_string())));
+    let mut partials: BTreeMap<(String, Version), LockEntry> = BTreeMap::new();
+    for ((name, _), entry) in builder.entries.iter_mut() {
+        let Some(prompt) = files.get(&(name.clone(), Version::parse(&entry.version)?)) else {
+            continue;
+        };
+        if prompt.file.partials.is_empty() {
+            continue;
+        }
+        let mut source = crate::partials::Releases { repo, history };
+        let composition =
+            promptreg_core::compose::compose(name, prompt, &mut source, "on the mainline")
+                .map_err(|e| {
+                    fail(format!("cannot pin {name} {}: {e}", entry.version)).hint(
+                        "release the partials it needs (`promptreg log NAME` shows a partial's releases), or change its requirements",
+                    )
+                })?;
+        for (partial, file) in &composition.partials {
+            let partial_name = PromptName::parse(partial)?;
+            let release = history
+                .get(&partial_name)
+                .and_then(|h| h.exact(&file.version))
+                .ok_or_else(|| fail(format!("{partial} {} is not released", file.version)))?;
+            partials
+                .entry((partial.clone(), file.version.clone()))
+                .or_insert(entry_for(&partial_name, release)?);
+        }
+        entry.partials = composition.versions();
+    }
+    Ok(partials.into_values().collect())
 }

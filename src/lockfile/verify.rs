@@ -93,7 +93,7 @@ pub fn verify_git(
         })
         .collect();
     let malformed: BTreeSet<String> = problems.iter().map(|p| p.subject.clone()).collect();
-    for e in &lock.prompts {
+    for e in lock.prompts.iter().chain(&lock.partials) {
         let subject = e.subject();
         if malformed.contains(&subject) {
             continue;
@@ -169,10 +169,64 @@ pub fn verify_git(
             }
         }
     }
+    // Each prompt renders with exactly the partials it pins
+    // (docs/DESIGN.md §16): what its bytes reach through the pinned bytes.
+    let broken: BTreeSet<String> = problems.iter().map(|p| p.subject.clone()).collect();
+    for e in &lock.prompts {
+        if broken.contains(&e.subject()) {
+            continue;
+        }
+        let Some(bytes) = repo.find_blob(&e.blob)? else {
+            continue;
+        };
+        let Ok(prompt) = promptreg_core::prompt::parse(&bytes) else {
+            continue;
+        };
+        if prompt.file.partials.is_empty() && e.partials.is_empty() {
+            continue;
+        }
+        let mut load = crate::partials::pinned_loader(repo, lock);
+        let composed = promptreg_core::compose::compose(
+            &e.name,
+            &prompt,
+            &mut promptreg_core::compose::Pinned {
+                versions: &e.partials,
+                load: &mut load,
+            },
+            "in prompts.lock",
+        );
+        let why = match composed {
+            Err(err) => Some(err.to_string()),
+            Ok(c) if c.versions() != e.partials => Some(format!(
+                "it pins partials {} but its bytes reach {}",
+                listing(&e.partials),
+                listing(&c.versions())
+            )),
+            Ok(_) => None,
+        };
+        if let Some(message) = why {
+            problems.push(Problem {
+                kind: ProblemKind::InvalidEntry,
+                subject: e.subject(),
+                message,
+            });
+        }
+    }
     Ok(Verification {
-        checked: lock.prompts.len(),
+        checked: lock.prompts.len() + lock.partials.len(),
         problems,
     })
+}
+
+fn listing(partials: &BTreeMap<String, String>) -> String {
+    if partials.is_empty() {
+        return "none".into();
+    }
+    partials
+        .iter()
+        .map(|(n, v)| format!("{n}@{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What `export` writes: files relative to the output directory (the
@@ -211,6 +265,7 @@ pub fn export_plan(source: ExportSource<'_>, env: &str, repo: &Repo) -> Result<E
     let rewrite = || format!("{FILE_NAME} was edited by hand: run `promptreg lock` to rewrite it");
     let mut prompts = BTreeMap::new();
     let mut files: Vec<(BundleFile, Vec<u8>)> = Vec::new();
+    let mut partials: BTreeMap<(String, String), (BundleFile, Vec<u8>)> = BTreeMap::new();
     for (name, pin) in pins {
         let prompt = PromptName::parse(name).map_err(|e| {
             fail(format!(
@@ -259,6 +314,31 @@ pub fn export_plan(source: ExportSource<'_>, env: &str, repo: &Repo) -> Result<E
             released_as_pinned(source.history, &prompt, entry)?;
             let (file, bytes) = bundle_file(entry, &prompt, repo)?;
             files.push((file, bytes));
+            for (partial, version) in &entry.partials {
+                if partials.contains_key(&(partial.clone(), version.clone())) {
+                    continue;
+                }
+                let partial_name = PromptName::parse(partial).map_err(|e| {
+                    fail(format!("refusing to export partial `{partial}`: {e}")).hint(rewrite())
+                })?;
+                if Version::parse(version).is_err() {
+                    return Err(fail(format!(
+                        "refusing to export partial {partial} `{version}`: it is not a SemVer version"
+                    ))
+                    .hint(rewrite())
+                    .into());
+                }
+                let partial_entry = lock.partial_entry(partial, version).ok_or_else(|| {
+                    fail(format!(
+                        "{name} {version_of} reaches partial {partial} {version}, but {FILE_NAME} has no entry for it under `partials:`",
+                        version_of = entry.version
+                    ))
+                    .hint("run `promptreg lock` to rewrite the lockfile")
+                })?;
+                released_as_pinned(source.history, &partial_name, partial_entry)?;
+                let found = bundle_file(partial_entry, &partial_name, repo)?;
+                partials.insert((partial.clone(), version.clone()), found);
+            }
         }
         prompts.insert(name.clone(), pin);
     }
@@ -267,7 +347,14 @@ pub fn export_plan(source: ExportSource<'_>, env: &str, repo: &Repo) -> Result<E
             .cmp(&b.name)
             .then_with(|| version_order(&a.version, &b.version))
     });
+    let mut partials: Vec<(BundleFile, Vec<u8>)> = partials.into_values().collect();
+    partials.sort_by(|(a, _), (b, _)| {
+        a.name
+            .cmp(&b.name)
+            .then_with(|| version_order(&a.version, &b.version))
+    });
     let manifest = Manifest {
+        partials: partials.iter().map(|(f, _)| f.clone()).collect(),
         manifest_version: MANIFEST_VERSION,
         environment: env.to_string(),
         registry_commit: source.registry_commit.to_string(),
@@ -288,6 +375,7 @@ pub fn export_plan(source: ExportSource<'_>, env: &str, repo: &Repo) -> Result<E
     }
     let mut out: Vec<(String, Vec<u8>)> = files
         .into_iter()
+        .chain(partials)
         .map(|(f, bytes)| (f.path, bytes))
         .collect();
     out.push((
@@ -388,6 +476,7 @@ fn bundle_file(
         author: entry.author.clone(),
         date: entry.date.clone(),
         reason: entry.reason.clone(),
+        partials: entry.partials.clone(),
     };
     Ok((file, bytes))
 }
@@ -437,13 +526,30 @@ pub fn verify_dir(dir: &Path, shown: &str) -> Result<Result<(Manifest, Verificat
         })
         .collect();
     let mut listed = BTreeSet::new();
-    for entry in &manifest.files {
+    let mut partials = BTreeMap::new();
+    let partial_entries = manifest.partials.iter().map(|e| (e, true));
+    for (entry, is_partial) in partial_entries.chain(manifest.files.iter().map(|e| (e, false))) {
         let canonical = PromptName::parse(&entry.name)
             .is_ok_and(|name| file_path(&name, &entry.version) == entry.path);
         if canonical {
             listed.insert(entry.path.clone());
         }
-        if let Err(p) = bundle::check_file(dir, entry) {
+        let checked = if is_partial {
+            bundle::check_partial(dir, entry).map(|p| {
+                partials.insert((entry.name.clone(), entry.version.clone()), p);
+            })
+        } else {
+            // A prompt renders with exactly the partials it lists.
+            bundle::check_file(dir, entry).and_then(|prompt| {
+                bundle::compose_pinned(&entry.name, &prompt, &entry.partials, &partials)
+                    .map(|_| ())
+                    .map_err(|why| bundle::Problem::Invalid {
+                        path: entry.path.clone(),
+                        why,
+                    })
+            })
+        };
+        if let Err(p) = checked {
             let kind = match &p {
                 bundle::Problem::UnsafePath { .. } => ProblemKind::PathEscapes,
                 bundle::Problem::Missing { .. } => ProblemKind::FileMissing,
@@ -469,7 +575,7 @@ pub fn verify_dir(dir: &Path, shown: &str) -> Result<Result<(Manifest, Verificat
             });
         }
     }
-    let checked = manifest.files.len();
+    let checked = manifest.files.len() + manifest.partials.len();
     Ok(Ok((manifest, Verification { checked, problems })))
 }
 

@@ -49,6 +49,7 @@ pub fn exact(version: &str) -> String {
 /// `env`. Without any environment in promptreg.yaml, the implicit
 /// `default: {"*": latest}` is written out first so that it keeps deploying
 /// what it did.
+#[allow(clippy::too_many_arguments)] // what to pin, and the three sources it is resolved from
 pub fn plan(
     registry: &Registry,
     history: &History,
@@ -56,6 +57,7 @@ pub fn plan(
     env: &str,
     name: &PromptName,
     version: &Version,
+    repo: &crate::history::git::Repo,
     gates: &mut dyn lockfile::Gates,
 ) -> Result<PinPlan> {
     if !promptreg_core::config::is_environment_name(env) {
@@ -86,10 +88,11 @@ pub fn plan(
             config::FILE_NAME
         ))
     })?;
-    let resolution = lockfile::resolve(&new_config, &edit.text, history, mainline, gates)?;
+    let resolution = lockfile::resolve(&new_config, &edit.text, history, mainline, repo, gates)?;
     let lock_text = lockfile::render(&resolution.lockfile);
     let existing = lockfile::read(&registry.root.join(lockfile::FILE_NAME))?;
     let empty = Lockfile {
+        partials: Vec::new(),
         lockfile_version: lockfile::FORMAT_VERSION,
         prompts: Vec::new(),
         environments: BTreeMap::new(),

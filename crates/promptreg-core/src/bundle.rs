@@ -159,6 +159,18 @@ impl Bundle {
 pub fn load(dir: &Path) -> Result<Bundle, Vec<Problem>> {
     let manifest = read_manifest(dir).map_err(|p| vec![p])?;
     let mut problems = check_manifest(&manifest);
+    // Partials first: every prompt file is compiled with the ones it
+    // reaches (docs/DESIGN.md §16).
+    let mut partials = BTreeMap::new();
+    for entry in &manifest.partials {
+        match check_partial(dir, entry) {
+            Ok(p) => {
+                partials.insert((entry.name.clone(), entry.version.clone()), p);
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    let partials = &partials;
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, 8)
@@ -172,7 +184,7 @@ pub fn load(dir: &Path) -> Result<Bundle, Vec<Problem>> {
                 scope.spawn(move || {
                     entries
                         .iter()
-                        .map(|entry| load_compiled(dir, entry))
+                        .map(|entry| load_compiled(dir, entry, partials))
                         .collect::<Vec<_>>()
                 })
             })
@@ -208,16 +220,82 @@ pub fn load(dir: &Path) -> Result<Bundle, Vec<Problem>> {
     }
 }
 
-fn load_compiled(dir: &Path, entry: &BundleFile) -> Result<Loaded, Problem> {
+fn load_compiled(
+    dir: &Path,
+    entry: &BundleFile,
+    partials: &BTreeMap<(String, String), Prompt>,
+) -> Result<Loaded, Problem> {
     let prompt = load_file(dir, entry)?;
-    let compiled = prompt.compile().map_err(|e| Problem::Invalid {
+    let invalid = |why: String| Problem::Invalid {
         path: entry.path.clone(),
-        why: e.to_string(),
-    })?;
+        why,
+    };
+    let composition = compose_pinned(&entry.name, &prompt, &entry.partials, partials)
+        .map_err(|e| invalid(e.to_string()))?;
+    let compiled = composition
+        .compile(&prompt)
+        .map_err(|e| invalid(e.to_string()))?;
     Ok(Loaded {
         entry: entry.clone(),
         compiled,
     })
+}
+
+/// The composition of `prompt` (named `name`) with exactly the partial
+/// versions `pins` names, from `partials`: every partial it reaches must be
+/// pinned, and nothing else (docs/DESIGN.md §16).
+pub fn compose_pinned(
+    name: &str,
+    prompt: &Prompt,
+    pins: &BTreeMap<String, String>,
+    partials: &BTreeMap<(String, String), Prompt>,
+) -> Result<crate::compose::Composition, String> {
+    let mut load = |n: &str, v: &str| {
+        partials
+            .get(&(n.to_string(), v.to_string()))
+            .cloned()
+            .ok_or_else(|| format!("partial {n} {v} is not in the bundle"))
+    };
+    let composition = crate::compose::compose(
+        name,
+        prompt,
+        &mut crate::compose::Pinned {
+            versions: pins,
+            load: &mut load,
+        },
+        "in the bundle",
+    )
+    .map_err(|e| e.to_string())?;
+    if &composition.versions() != pins {
+        let listed: Vec<String> = pins.iter().map(|(n, v)| format!("{n}@{v}")).collect();
+        return Err(format!(
+            "it lists partials {} but reaches {}",
+            if listed.is_empty() {
+                "none".to_string()
+            } else {
+                listed.join(", ")
+            },
+            if composition.partials.is_empty() {
+                "none".to_string()
+            } else {
+                composition.to_string()
+            }
+        ));
+    }
+    Ok(composition)
+}
+
+/// Reads, verifies and parses one partial file the manifest lists: a
+/// listed file that is not a partial is refused.
+pub fn check_partial(dir: &Path, entry: &BundleFile) -> Result<Prompt, Problem> {
+    let prompt = load_file(dir, entry)?;
+    if !prompt.file.partial {
+        return Err(Problem::Invalid {
+            path: entry.path.clone(),
+            why: format!("{MANIFEST} lists it under `partials` but it is not a partial"),
+        });
+    }
+    Ok(prompt)
 }
 
 /// Reads and parses `manifest.json`, refusing a format it does not know
@@ -274,6 +352,42 @@ pub fn check_manifest(m: &Manifest) -> Vec<Problem> {
         ));
     }
     let mut listed = BTreeSet::new();
+    let mut partials = BTreeSet::new();
+    for f in &m.partials {
+        if semver::Version::parse(&f.version).is_err() {
+            bad(format!(
+                "{}: `{}` is not a SemVer version",
+                f.name, f.version
+            ));
+        }
+        if !partials.insert((f.name.as_str(), f.version.as_str())) {
+            bad(format!("partial {} {} is listed twice", f.name, f.version));
+        }
+    }
+    let mut reached = BTreeSet::new();
+    for f in &m.files {
+        for (name, version) in &f.partials {
+            reached.insert((name.as_str(), version.as_str()));
+            if !partials.contains(&(name.as_str(), version.as_str())) {
+                bad(format!(
+                    "{} {} reaches partial {name} {version}, which has no file",
+                    f.name, f.version
+                ));
+            }
+        }
+    }
+    for (name, version) in &partials {
+        if listed.contains(&(*name, *version)) || m.file(name, version).is_some() {
+            bad(format!(
+                "{name} {version} is listed as a prompt and as a partial"
+            ));
+        }
+        if !reached.contains(&(*name, *version)) {
+            bad(format!(
+                "partial {name} {version} has a file but no prompt reaches it"
+            ));
+        }
+    }
     for f in &m.files {
         if semver::Version::parse(&f.version).is_err() {
             bad(format!(

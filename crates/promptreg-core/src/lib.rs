@@ -90,6 +90,7 @@
 
 pub mod bump;
 pub mod bundle;
+pub mod compose;
 pub mod config;
 pub mod config_edit;
 pub mod date;

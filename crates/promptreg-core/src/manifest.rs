@@ -35,8 +35,12 @@ pub struct Manifest {
     /// Prompt name → what the environment deploys of it: one version, or an
     /// A/B split with its arms sorted by version.
     pub prompts: BTreeMap<String, Pin>,
-    /// Every file of the bundle, sorted by name then version.
+    /// Every prompt file of the bundle, sorted by name then version.
     pub files: Vec<BundleFile>,
+    /// The partials the prompt files reach (docs/DESIGN.md §16), sorted as
+    /// `files`; absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partials: Vec<BundleFile>,
 }
 
 /// One prompt file of a bundle: a released version, with where it came from.
@@ -62,6 +66,10 @@ pub struct BundleFile {
     pub date: String,
     /// Why it was released (its changelog entry's reason).
     pub reason: String,
+    /// Every partial this version renders with, transitively: name →
+    /// version, each a file of `partials` (docs/DESIGN.md §16).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub partials: BTreeMap<String, String>,
 }
 
 /// Where a version's file lives in a bundle: `support/triage@1.2.0.prompt.yaml`.
@@ -73,6 +81,13 @@ impl Manifest {
     /// The file of `name` at `version`.
     pub fn file(&self, name: &str, version: &str) -> Option<&BundleFile> {
         self.files
+            .iter()
+            .find(|f| f.name == name && f.version == version)
+    }
+
+    /// The partial file of `name` at `version`.
+    pub fn partial(&self, name: &str, version: &str) -> Option<&BundleFile> {
+        self.partials
             .iter()
             .find(|f| f.name == name && f.version == version)
     }

@@ -26,6 +26,14 @@ pub struct PromptFile {
         deserialize_with = "yaml::strict_opt_string"
     )]
     pub description: Option<String>,
+    /// `true` marks a partial: a shared text block that prompts include,
+    /// never deployed on its own (docs/DESIGN.md §16).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+    /// The partials this file includes: partial name → SemVer requirement,
+    /// in file order (docs/DESIGN.md §16).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub partials: IndexMap<String, Requirement>,
     /// The model the prompt is written and evaluated for, if declared.
     #[serde(
         default,
@@ -75,6 +83,11 @@ pub struct PromptFile {
     )]
     pub metadata: Option<IndexMap<String, serde_json::Value>>,
 }
+
+/// A SemVer requirement as written under `partials:` (`^1.2`, `=1.0.0`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Requirement(#[serde(deserialize_with = "yaml::strict_string")] pub String);
 
 /// An optional key that, when written, must hold a value: `key: null` is
 /// refused like the schema refuses it, instead of reading as absent.
@@ -346,6 +359,8 @@ pub fn check(bytes: &[u8]) -> Checked {
 const KEYS: &[&str] = &[
     "version",
     "description",
+    "partial",
+    "partials",
     "model",
     "variables",
     "template",
@@ -641,6 +656,83 @@ fn validate(file: &PromptFile, text: &str) -> Vec<Finding> {
             }
         }
     }
+    // Partials (docs/DESIGN.md §16): what a partial may hold, and every
+    // include declared under `partials:`.
+    if file.partial && (file.messages.is_some() || file.model.is_some() || file.output.is_some()) {
+        let key = ["messages", "model", "output"]
+            .into_iter()
+            .find(|k| match *k {
+                "messages" => file.messages.is_some(),
+                "model" => file.model.is_some(),
+                _ => file.output.is_some(),
+            })
+            .unwrap_or("partial");
+        error(
+            "partial-kind",
+            at(&[key]),
+            "a partial is a block of text: it has a `template:` and no `messages`, `model` or `output`".into(),
+        );
+    }
+    for (name, requirement) in &file.partials {
+        if let Err(e) = crate::name::PromptName::parse(name) {
+            error(
+                "partial-name",
+                at(&["partials", name]),
+                format!("partial `{name}`: {e}"),
+            );
+        }
+        if let Err(e) = semver::VersionReq::parse(&requirement.0) {
+            error(
+                "partial-requirement",
+                at(&["partials", name]),
+                format!(
+                    "partial `{name}`: `{}` is not a SemVer requirement ({e}); write e.g. `^1.2`",
+                    requirement.0
+                ),
+            );
+        }
+    }
+    let mut included = BTreeSet::new();
+    for (path, source) in templates_of(file) {
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        // A template that does not tokenize was reported above.
+        for reference in template::references(source).unwrap_or_default() {
+            match (&reference.refused, &reference.name) {
+                (Some(why), _) => error(
+                    "template-include",
+                    at(&path),
+                    format!("{} line {}: {why}", path.join("."), reference.line),
+                ),
+                (None, Some(name)) => {
+                    if !file.partials.contains_key(name) {
+                        error(
+                            "undeclared-partial",
+                            at(&path),
+                            format!(
+                                "{} includes `{name}`, which is not declared; add `{name}: \"^1\"` (its requirement) under `partials:`",
+                                path.join(".")
+                            ),
+                        );
+                    }
+                    included.insert(name.clone());
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    let unused_partials: Vec<Finding> = file
+        .partials
+        .keys()
+        .filter(|n| templates_ok && !included.contains(*n))
+        .map(|name| {
+            Finding::warning(
+                "unused-partial",
+                at(&["partials", name]),
+                format!("partial `{name}` is declared but no template includes it"),
+            )
+        })
+        .collect();
+    findings.extend(unused_partials);
     if templates_ok {
         for name in file.variables.keys().filter(|n| !used.contains(*n)) {
             findings.push(Finding::warning(
@@ -882,33 +974,55 @@ impl Prompt {
         &self,
         given: &std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Result<Rendered, RenderError> {
-        self.render_with(given, &|_, source, values| template::render(source, values))
+        self.render_with(&self.file.variables, given, &|_, source, values| {
+            template::render(source, values)
+        })
     }
 
     /// Parses the prompt's templates once, for rendering many times: what a
     /// runtime serving the prompt keeps. Renders exactly as [`Prompt::render`].
     pub fn compile(&self) -> Result<Compiled, RenderError> {
+        self.compile_with(self.file.variables.clone(), Vec::new())
+    }
+
+    /// [`Prompt::compile`] with partials (docs/DESIGN.md §16): each
+    /// `(name, text)` is added under its name, so `{% include "NAME" %}`
+    /// renders it, and `variables` is the composed interface. What
+    /// `compose::Composition::compile` calls.
+    pub fn compile_with(
+        &self,
+        variables: IndexMap<String, Variable>,
+        partials: Vec<(String, String)>,
+    ) -> Result<Compiled, RenderError> {
+        // The prompt's own templates under names no partial can have.
         let templates: Vec<(String, String)> = self
             .file
             .template
             .iter()
-            .map(|t| ("template".to_string(), t.clone()))
+            .map(|t| (own_template("template"), t.clone()))
             .chain(
                 self.file
                     .messages
                     .iter()
                     .flatten()
                     .enumerate()
-                    .map(|(i, m)| (format!("messages.{i}.content"), m.content.clone())),
+                    .map(|(i, m)| {
+                        (
+                            own_template(&format!("messages.{i}.content")),
+                            m.content.clone(),
+                        )
+                    }),
             )
+            .chain(partials)
             .collect();
         let templates =
             template::Compiled::new(templates).map_err(|(path, e)| RenderError::Template {
-                path,
+                path: path.strip_prefix('@').unwrap_or(&path).to_string(),
                 message: e.message,
             })?;
         Ok(Compiled {
             prompt: self.clone(),
+            variables,
             templates,
         })
     }
@@ -917,6 +1031,7 @@ impl Prompt {
     #[allow(clippy::type_complexity)] // one closure type, spelled out once
     fn render_with(
         &self,
+        vars: &IndexMap<String, Variable>,
         given: &std::collections::BTreeMap<String, serde_json::Value>,
         one: &dyn Fn(
             &str,
@@ -924,7 +1039,6 @@ impl Prompt {
             &std::collections::BTreeMap<String, serde_json::Value>,
         ) -> Result<String, template::TemplateError>,
     ) -> Result<Rendered, RenderError> {
-        let vars = &self.file.variables;
         let missing: Vec<String> = vars
             .iter()
             .filter(|(n, v)| v.is_required() && !given.contains_key(*n))
@@ -978,7 +1092,15 @@ impl Prompt {
 pub struct Compiled {
     /// The prompt.
     pub prompt: Prompt,
+    /// Its interface: the prompt's variables and its partials' (docs/DESIGN.md §16).
+    pub variables: IndexMap<String, Variable>,
     templates: template::Compiled,
+}
+
+/// The engine's name of one of the prompt's own templates: `@` cannot
+/// start a partial's name.
+fn own_template(path: &str) -> String {
+    format!("@{path}")
 }
 
 impl Compiled {
@@ -988,8 +1110,9 @@ impl Compiled {
         &self,
         given: &std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Result<Rendered, RenderError> {
-        self.prompt.render_with(given, &|path, _, values| {
-            self.templates.render(path, values)
-        })
+        self.prompt
+            .render_with(&self.variables, given, &|path, _, values| {
+                self.templates.render(&own_template(path), values)
+            })
     }
 }

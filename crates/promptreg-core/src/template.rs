@@ -124,6 +124,80 @@ pub fn placeholders(source: &str) -> Result<BTreeSet<String>, TemplateError> {
         .collect())
 }
 
+/// A `{% include "NAME" %}` of a partial, or a statement that reads
+/// another template in a way promptreg does not allow (docs/DESIGN.md §16).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The partial's name, for an include of a quoted name.
+    pub name: Option<String>,
+    /// Why the statement is refused, when it is.
+    pub refused: Option<String>,
+    /// 1-based line inside the template text.
+    pub line: usize,
+}
+
+/// Every statement of `source` that reads another template, found by the
+/// engine's own tokenizer (so text in `{% raw %}` blocks, comments and
+/// strings is never mistaken for one). Only `{% include "NAME" %}` with a
+/// quoted name is allowed: `import`, `from` and `extends`, an include of an
+/// expression, a list or `ignore missing` are refused, because the partials
+/// a prompt renders with must be known without rendering it.
+pub fn references(source: &str) -> Result<Vec<Reference>, TemplateError> {
+    use minijinja::machinery::{tokenize, Token, WhitespaceConfig};
+    let tokens: Vec<(Token<'_>, usize)> = tokenize(
+        source,
+        false,
+        Default::default(),
+        WhitespaceConfig::default(),
+    )
+    .map(|t| t.map(|(token, span)| (token, usize::from(span.start_line))))
+    .collect::<Result<_, _>>()
+    .map_err(template_error)?;
+    let mut out = Vec::new();
+    for (i, (token, line)) in tokens.iter().enumerate() {
+        if !matches!(token, Token::BlockStart) {
+            continue;
+        }
+        let Some((Token::Ident(keyword), _)) = tokens.get(i + 1) else {
+            continue;
+        };
+        let line = *line;
+        match *keyword {
+            "include" => {
+                let name = match tokens.get(i + 2) {
+                    Some((Token::Str(s), _)) => Some((*s).to_string()),
+                    Some((Token::String(s), _)) => Some(s.to_string()),
+                    _ => None,
+                };
+                let closed = matches!(tokens.get(i + 3), Some((Token::BlockEnd, _)));
+                match name {
+                    Some(name) if closed => out.push(Reference {
+                        name: Some(name),
+                        refused: None,
+                        line,
+                    }),
+                    _ => out.push(Reference {
+                        name,
+                        refused: Some(
+                            "an include names one partial in quotes, `{% include \"NAME\" %}`, with nothing else".into(),
+                        ),
+                        line,
+                    }),
+                }
+            }
+            "import" | "from" | "extends" => out.push(Reference {
+                name: None,
+                refused: Some(format!(
+                    "`{{% {keyword} %}}` is not supported; share text as a partial and `{{% include \"NAME\" %}}` it"
+                )),
+                line,
+            }),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
 /// Renders `source` with `vars`; a variable the template reads but `vars`
 /// lacks is an error (strict mode).
 pub fn render(
@@ -144,7 +218,8 @@ pub struct Compiled {
 
 impl Compiled {
     /// Parses every `(name, source)`; the error names the template that
-    /// does not parse.
+    /// does not parse. An `{% include "NAME" %}` renders the template of
+    /// that name, so partials are added under their own names.
     pub fn new(
         templates: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Compiled, (String, TemplateError)> {
