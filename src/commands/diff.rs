@@ -96,13 +96,23 @@ fn by_reference(
     } else {
         format!("{} → {}", old.name, new.name)
     };
+    // The policy judges the composed interface (docs/DESIGN.md §16): each
+    // side with the partials it renders with.
+    let interface = |loaded: &lookup::Loaded,
+                     r: &PromptRef|
+     -> Result<promptreg_core::prompt::Prompt> {
+        Ok(crate::partials::of_loaded(ctx, registry, &r.name, loaded)?.interface(&loaded.prompt))
+    };
+    let old_interface = old_loaded.as_ref().map(|l| interface(l, old)).transpose()?;
+    let new_interface = interface(&new_loaded, new)?;
     Ok(diff::compare(
         &name,
         old_loaded
             .as_ref()
-            .map(|l| (&l.prompt, side(old, &l.prompt, &l.origin))),
+            .zip(old_interface.as_ref())
+            .map(|(l, p)| (p, side(old, &l.prompt, &l.origin))),
         Some((
-            &new_loaded.prompt,
+            &new_interface,
             side(new, &new_loaded.prompt, &new_loaded.origin),
         )),
         overrides,

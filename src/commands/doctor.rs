@@ -176,6 +176,34 @@ fn prompts_check(registry: &Registry, checks: &mut Vec<Check>) -> Result<()> {
             Some("`promptreg validate` says what to fix"),
         )
     });
+    // Only a registry with partials has this row (docs/DESIGN.md §16).
+    let graph = crate::partials::Graph::of_working_tree(registry)?;
+    if !graph.partials.is_empty() {
+        let unused = graph.unused();
+        checks.push(if unused.is_empty() {
+            check(
+                "partials",
+                Status::Ok,
+                format!(
+                    "{} partial(s), each included by a prompt",
+                    graph.partials.len()
+                ),
+                None,
+            )
+        } else {
+            check(
+                "partials",
+                Status::Warning,
+                format!(
+                    "{} of {} partial(s) included by no prompt: {}",
+                    unused.len(),
+                    graph.partials.len(),
+                    unused.join(", ")
+                ),
+                Some("include them in a prompt, or delete them (their releases stay in history)"),
+            )
+        });
+    }
     Ok(())
 }
 
