@@ -423,7 +423,7 @@ impl Prompt {
     #[getter]
     fn variables<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(py);
-        for (name, var) in &self.entry.compiled.prompt.file.variables {
+        for (name, var) in &self.entry.compiled.variables {
             let d = PyDict::new(py);
             d.set_item("description", &var.description)?;
             d.set_item("default", to_py(py, &var.default)?)?;
