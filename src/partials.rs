@@ -32,46 +32,7 @@ fn invalid(findings: &[promptreg_core::finding::Finding]) -> String {
     }
 }
 
-/// The files under the prompts directory, as they are on disk.
-pub struct WorkingTree<'a> {
-    pub registry: &'a Registry,
-    files: BTreeMap<String, Prompt>,
-}
-
-impl<'a> WorkingTree<'a> {
-    pub fn new(registry: &'a Registry) -> WorkingTree<'a> {
-        WorkingTree {
-            registry,
-            files: BTreeMap::new(),
-        }
-    }
-}
-
-impl Source for WorkingTree<'_> {
-    fn versions(&mut self, name: &str) -> Result<Vec<Version>, String> {
-        let Ok(parsed) = PromptName::parse(name) else {
-            return Ok(Vec::new());
-        };
-        if std::fs::symlink_metadata(self.registry.path_of(&parsed)).is_err() {
-            return Ok(Vec::new());
-        }
-        let bytes = self
-            .registry
-            .read_prompt(&parsed)
-            .map_err(|e| format!("{e:#}"))?;
-        let file = prompt::parse(&bytes).map_err(|f| invalid(&f))?;
-        let version = file.version.clone();
-        self.files.insert(name.to_string(), file);
-        Ok(vec![version])
-    }
-
-    fn load(&mut self, name: &str, _: &Version) -> Result<Prompt, String> {
-        self.files
-            .get(name)
-            .cloned()
-            .ok_or_else(|| format!("{name} is not in the working tree"))
-    }
-}
+pub use promptreg_core::registry::WorkingTree;
 
 /// The files of one commit's tree (`rev:` references, and `check`'s base
 /// and head).

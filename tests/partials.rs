@@ -424,4 +424,15 @@ fn diff_judges_the_composed_interface() {
     let text = json.to_string();
     assert!(text.contains("variable-required-added"), "{text}");
     assert!(text.contains("\"required\":\"major\""), "{text}");
+    // `bump auto` judges the same composed interface.
+    repo.run(&[
+        "bump",
+        "support/reply",
+        "auto",
+        "-m",
+        "Sign replies.",
+        "--dry-run",
+    ])
+    .ok()
+    .stdout_has("2.0.0");
 }

@@ -42,3 +42,23 @@ def test_a_bundle_renders_with_its_pinned_partials(registry: Registry, tmp_path:
     )
     assert rendered == json.loads(expected.stdout)
     assert rendered == "Speak as Initech.\nAnswer Bo.\n"
+
+
+def test_open_registry_renders_with_the_working_tree_partials(registry: Registry):
+    registry.write(
+        "shared/voice",
+        "version: 1.0.0\npartial: true\ntemplate: |\n  Speak plainly.\n" + ENTRY,
+    )
+    registry.write(
+        "support/reply",
+        'version: 1.0.0\npartials:\n  shared/voice: "^1"\n'
+        'template: |\n  {% include "shared/voice" %}Hi.\n' + ENTRY,
+    )
+    dev = promptreg.open_registry(registry.path)
+    assert dev.names() == ["support/reply"]
+    assert dev.get("support/reply").render() == "Speak plainly.\nHi.\n"
+    (registry.path / "prompts" / "shared" / "voice.prompt.yaml").write_text(
+        "version: 1.0.1\npartial: true\ntemplate: |\n  Speak kindly.\n" + ENTRY.replace("1.0.0", "1.0.1", 1)
+    )
+    dev.reload()
+    assert dev.get("support/reply").render() == "Speak kindly.\nHi.\n"

@@ -94,8 +94,23 @@ pub fn run(args: &BumpArgs, ctx: &Context) -> Result<Output> {
         let old = prompt::parse(&repo.read_blob(&last.blob)?).map_err(|f| {
             promptreg_core::registry::invalid_prompt(&format!("{path} ({})", last.version), &f)
         })?;
+        // The composed interfaces (docs/DESIGN.md §16): the release with the
+        // partials it renders with, the working tree with the working tree's.
+        let interface = |prompt: &prompt::Prompt, origin: crate::lookup::Origin| {
+            let loaded = crate::lookup::Loaded {
+                prompt: prompt.clone(),
+                origin,
+                path: path.clone(),
+            };
+            crate::partials::of_loaded(ctx, &registry, &name, &loaded).map(|c| c.interface(prompt))
+        };
+        let old = interface(
+            &old,
+            crate::lookup::Origin::Released(Box::new(last.clone())),
+        )?;
+        let now = interface(&current, crate::lookup::Origin::WorkingTree)?;
         policy_changes =
-            promptreg_core::policy::compare(&old.file, &current.file, &registry.config.bump_policy);
+            promptreg_core::policy::compare(&old.file, &now.file, &registry.config.bump_policy);
         match promptreg_core::policy::required(&policy_changes) {
             Some(required) => promptreg_core::policy::level_for(required, &base),
             None if args.allow_none => Level::Patch,

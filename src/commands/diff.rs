@@ -197,12 +197,38 @@ fn by_revision(
             version: p.version.to_string(),
             origin: rev.map_or_else(|| "working tree".to_string(), |(r, c)| label(r, c)),
         };
+        // Composed interfaces (docs/DESIGN.md §16), each side with its
+        // own tree's partials; a side that does not compose is judged alone.
+        let composed = |p: &Prompt, at: Option<&str>| -> Prompt {
+            if p.file.partials.is_empty() {
+                return p.clone();
+            }
+            let result = match at {
+                Some(c) => promptreg_core::compose::compose(
+                    name.as_str(),
+                    p,
+                    &mut crate::partials::AtCommit::new(&repo, registry, c),
+                    "at the revision",
+                ),
+                None => promptreg_core::compose::compose(
+                    name.as_str(),
+                    p,
+                    &mut crate::partials::WorkingTree::new(registry),
+                    "in the working tree",
+                ),
+            };
+            result.map_or_else(|_| p.clone(), |c| c.interface(p))
+        };
+        let old_interface = old.as_ref().map(|p| composed(p, Some(&base_commit)));
+        let new_interface = new.as_ref().map(|p| composed(p, head_commit.as_deref()));
         out.push(diff::compare(
             name.as_str(),
             old.as_ref()
-                .map(|p| (p, side_of(p, Some((base, &base_commit))))),
+                .zip(old_interface.as_ref())
+                .map(|(p, i)| (i, side_of(p, Some((base, &base_commit))))),
             new.as_ref()
-                .map(|p| (p, side_of(p, head.zip(head_commit.as_deref())))),
+                .zip(new_interface.as_ref())
+                .map(|(p, i)| (i, side_of(p, head.zip(head_commit.as_deref())))),
             &registry.config.bump_policy,
         ));
     }

@@ -120,14 +120,6 @@ fn raise_problems(py: Python<'_>, dir: &Path, problems: &[Problem]) -> PyErr {
     err
 }
 
-fn compile(py: Python<'_>, path: &str, prompt: &prompt::Prompt) -> PyResult<Compiled> {
-    prompt.compile().map_err(|e| {
-        let err = InvalidPromptError::new_err(format!("{path}: {e}"));
-        let _ = err.value(py).setattr("path", path);
-        err
-    })
-}
-
 fn load_bundle(py: Python<'_>, dir: &Path) -> PyResult<Snapshot> {
     let loaded = py
         .allow_threads(|| bundle::load(dir))
@@ -188,8 +180,28 @@ fn load_tree(py: Python<'_>, start: &Path) -> PyResult<Snapshot> {
             let _ = err.value(py).setattr("path", path.clone());
             err
         })?;
+        // Partials are served through the prompts that include them
+        // (docs/DESIGN.md §16), with the working tree's files.
+        if parsed.file.partial {
+            continue;
+        }
         let version = parsed.version.to_string();
-        let compiled = compile(py, &path, &parsed)?;
+        let composition = promptreg_core::compose::compose(
+            name.as_str(),
+            &parsed,
+            &mut promptreg_core::registry::WorkingTree::new(&tree),
+            "in the working tree",
+        )
+        .map_err(|e| {
+            let err = InvalidPromptError::new_err(format!("{path}: {e}"));
+            let _ = err.value(py).setattr("path", path.clone());
+            err
+        })?;
+        let compiled = composition.compile(&parsed).map_err(|e| {
+            let err = InvalidPromptError::new_err(format!("{path}: {e}"));
+            let _ = err.value(py).setattr("path", path.clone());
+            err
+        })?;
         pins.insert(name.to_string(), Pin::Version(version.clone()));
         entries.insert(
             (name.to_string(), version.clone()),
