@@ -154,13 +154,18 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   promptreg new summarize/article
-  promptreg new support/triage --chat -m \"First triage prompt\"")]
+  promptreg new support/triage --chat -m \"First triage prompt\"
+  promptreg new shared/voice --partial -m \"The voice every reply shares\"")]
 pub struct NewArgs {
     /// The prompt's name: lowercase segments joined by `/` (support/triage).
     pub name: String,
     /// Write `messages:` (a chat prompt) instead of a single `template:`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "partial")]
     pub chat: bool,
+    /// Write a partial: a shared block of text that prompts include with
+    /// `{% include "NAME" %}`, never deployed on its own.
+    #[arg(long)]
+    pub partial: bool,
     /// The first changelog entry's reason.
     #[arg(short = 'm', long = "message", default_value = "Initial version")]
     pub reason: String,

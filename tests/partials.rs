@@ -397,9 +397,16 @@ fn naming_a_partial_in_an_environment_is_an_error() {
 #[test]
 fn doctor_reports_unused_partials() {
     let repo = two_levels();
-    repo.prompt("shared/orphan", &partial("1.0.0", "Nobody uses me.", ""));
+    repo.run(&["new", "shared/orphan", "--partial", "-m", "Nobody uses me."])
+        .ok()
+        .stdout_has("Created partial shared/orphan");
+    repo.run(&["validate", "shared/orphan"]).ok();
     repo.commit("orphan");
-    repo.run(&["doctor"]).stdout_has("shared/orphan");
+    let doctor = repo.run(&["doctor", "--format", "json"]).json().to_string();
+    assert!(
+        doctor.contains("1 of 3 partial(s) included by no prompt: shared/orphan"),
+        "{doctor}"
+    );
 }
 
 #[test]

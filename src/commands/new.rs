@@ -34,14 +34,18 @@ pub fn run(args: &NewArgs, ctx: &Context) -> Result<Output> {
     let author = git::identity(&registry.root)?;
     let date = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let schema_ref = ensure_schemas(&registry, &name)?;
-    let text = skeleton(
-        &name,
-        args.chat,
-        &schema_ref,
-        &date,
-        &author.to_string(),
-        &args.reason,
-    );
+    let text = if args.partial {
+        partial_skeleton(&name, &schema_ref, &date, &author.to_string(), &args.reason)
+    } else {
+        skeleton(
+            &name,
+            args.chat,
+            &schema_ref,
+            &date,
+            &author.to_string(),
+            &args.reason,
+        )
+    };
     // What we write must pass our own rules.
     let created = match prompt::parse(text.as_bytes()) {
         Ok(created) => created,
@@ -63,11 +67,48 @@ pub fn run(args: &NewArgs, ctx: &Context) -> Result<Output> {
             try_it.push_str(&format!(" --var {var}=hello"));
         }
     }
+    if args.partial {
+        return Ok(Output::stdout(format!(
+            "Created partial {name} at 0.1.0 ({})\nNext: declare it in a prompt (`partials: {{{name}: \"^0.1\"}}`), include it with `{{% include \"{name}\" %}}`, then commit.\n",
+            registry.relative_path(&name)
+        )));
+    }
     Ok(Output::stdout(format!(
         "Created {} at 0.1.0 ({})\nNext: edit it, `{try_it}` to try it, then commit.\n",
         name,
         registry.relative_path(&name)
     )))
+}
+
+/// A partial (docs/DESIGN.md §16): a text block, its variables, no model.
+fn partial_skeleton(
+    name: &PromptName,
+    schema_ref: &str,
+    date: &str,
+    author: &str,
+    reason: &str,
+) -> String {
+    format!(
+        "# yaml-language-server: $schema={schema_ref}
+version: 0.1.0
+partial: true
+description: {description}
+variables:
+  company:
+    description: Who the text speaks for.
+    default: Acme
+template: |
+  Speak for {{{{ company }}}}.
+changelog:
+  - version: 0.1.0
+    date: \"{date}\"
+    author: {author}
+    reason: {reason}
+",
+        description = scalar(&format!("What {name} shares, in one sentence.")),
+        author = scalar(author),
+        reason = scalar(reason),
+    )
 }
 
 /// Makes sure the registry has the schemas under `.promptreg/schemas/` and
