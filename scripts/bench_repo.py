@@ -591,6 +591,25 @@ def clear_cache(repo):
     shutil.rmtree(os.path.join(repo, ".git", "promptreg"), ignore_errors=True)
 
 
+class NoCommitGraph:
+    """Hides the repository's commit-graph from promptreg for one run (git
+    gets `-c core.commitGraph=false` instead): moved aside, then back."""
+
+    def __init__(self, repo):
+        info = os.path.join(repo, ".git", "objects", "info")
+        self.paths = [os.path.join(info, "commit-graph"), os.path.join(info, "commit-graphs")]
+
+    def __enter__(self):
+        for p in self.paths:
+            if os.path.exists(p):
+                os.rename(p, p + ".hidden")
+
+    def __exit__(self, *exc):
+        for p in self.paths:
+            if os.path.exists(p + ".hidden"):
+                os.rename(p + ".hidden", p)
+
+
 def fmt_ms(values, capped):
     if capped:
         return f">{capped:.0f}"
@@ -640,7 +659,9 @@ def run(size, directory, binary, runs, cap, only=()):
           f"log NAME uses {name} ({stats['hot_prompt_versions']} versions, the most-changed prompt)")
     print("   repository state: as after `git gc` (git repack -ad, -f but on the monorepo), plus a commit-graph")
     print("   with changed-path Bloom filters (`git commit-graph write --reachable --changed-paths`); git runs")
-    print("   with it (\"git+cg\") and without it (\"git, no cg\": `git -c core.commitGraph=false`), alternating")
+    print("   with it (\"git+cg\") and without it (\"git, no cg\": `git -c core.commitGraph=false`), alternating;")
+    print("   cold workloads also run promptreg without it (the graph files moved aside for the run), and the")
+    print("   no-cg ratios compare promptreg without it to git without it (warm ones: promptreg as it is)")
     print("   CPU = user + system time of the process and the children it waited for (wait4)")
     print("   peak RSS: largest process = max over the timed runs from wait4(); all processes = promptreg plus its")
     print("   blob-reading helper, summed, sampled every millisecond in one more untimed run")
@@ -679,8 +700,11 @@ def run(size, directory, binary, runs, cap, only=()):
     rows = []
     for label, pcmd, gcmd, before, warm, ok in workloads:
         print(f"   timing {label} ...", file=sys.stderr, flush=True)
-        times = {"p": [], "g": [], "n": []}
-        cpus = {"p": [], "g": [], "n": []}
+        times = {"p": [], "g": [], "n": [], "q": []}
+        cpus = {"p": [], "g": [], "n": [], "q": []}
+        # Cold workloads with a git counterpart also run promptreg without
+        # the commit-graph ("q"), against git without it.
+        without_cg = bool(gcmd) and not warm
         rss, capped, codes = 0, 0, set()
         if warm:
             # Warm = the cache exists: a full-history command writes it (a
@@ -691,20 +715,24 @@ def run(size, directory, binary, runs, cap, only=()):
             if timed_out:
                 capped = cap * 1000
         for i in range(runs):
-            order = ["p", "g", "n"]
+            order = ["p", "g", "q", "n"] if without_cg else ["p", "g", "n"]
             # Alternate who goes first: p g n, g n p, n p g, ...
-            order = order[i % 3:] + order[:i % 3]
+            order = order[i % len(order):] + order[:i % len(order)]
             for who in order:
-                if who == "p" and not capped:
+                if who in ("p", "q") and not capped:
                     if before:
                         before()
-                    ms, kib, code, timed_out, cpu = runner.checked(label, pcmd, ok)
+                    if who == "q":
+                        with NoCommitGraph(repo):
+                            ms, kib, code, timed_out, cpu = runner.checked(label + " (no commit-graph)", pcmd, ok)
+                    else:
+                        ms, kib, code, timed_out, cpu = runner.checked(label, pcmd, ok)
                     codes.add(code)
                     if timed_out:
                         capped = cap * 1000
                     else:
-                        times["p"].append(ms)
-                        cpus["p"].append(cpu)
+                        times[who].append(ms)
+                        cpus[who].append(cpu)
                         rss = max(rss, kib)
                 elif who in ("g", "n") and gcmd:
                     argv = ["git", *(no_cg if who == "n" else []), *gcmd]
@@ -722,17 +750,25 @@ def run(size, directory, binary, runs, cap, only=()):
         mem = f"{rss / 1024:.0f}" if rss else "-"
         # Sampling can miss a short run's peak: never below the largest process.
         tree = max(runner.tree_rss(pcmd, before), rss) if not capped else 0
+        if without_cg and not capped:
+            with NoCommitGraph(repo):
+                tree = max(tree, runner.tree_rss(pcmd, before))
+        # Without a commit-graph, promptreg's own runs without it when made.
+        q = "q" if times["q"] else "p"
         tree_mem = f"{tree / 1024:.0f}" if tree else "-"
         exits = ",".join(str(c) for c in sorted(codes)) if codes else "-"
         rows.append((label, fmt_ms(times["p"], capped), fmt_ms(cpus["p"], capped),
                      fmt_ms(times["g"], 0), fmt_ms(cpus["g"], 0),
                      ratio(times["p"], times["g"]), ratio(cpus["p"], cpus["g"]),
+                     fmt_ms(times["q"], capped) if times["q"] else "-",
+                     fmt_ms(cpus["q"], capped) if times["q"] else "-",
                      fmt_ms(times["n"], 0), fmt_ms(cpus["n"], 0),
-                     ratio(times["p"], times["n"]), ratio(cpus["p"], cpus["n"]),
+                     ratio(times[q], times["n"]), ratio(cpus[q], cpus["n"]),
                      mem, tree_mem, exits))
 
     header = ("workload", "promptreg wall (ms)", "promptreg CPU (ms)",
               "git+cg wall", "git+cg CPU", "wall ratio", "CPU ratio",
+              "promptreg, no cg wall", "promptreg, no cg CPU",
               "git, no cg wall", "git, no cg CPU", "wall ratio", "CPU ratio",
               "peak RSS, largest (MiB)", "peak RSS, all (MiB)", "exit")
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]

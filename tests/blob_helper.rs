@@ -384,3 +384,170 @@ fn one_prompt_walked_alone_has_the_full_walks_history() {
     assert_eq!(versions("crew/b").len(), 1);
     assert!(versions("solo").iter().any(|v| v == "0.3.0"));
 }
+
+/// Every answer the cold walks give, per name and for the whole registry.
+fn cold_answers(repo: &TestRepo) -> Vec<(String, Run)> {
+    let mut out = vec![(
+        "log".to_string(),
+        repo.run(&["log", "--format", "json", "--no-cache"]),
+    )];
+    for name in WINDING_NAMES {
+        for args in [
+            vec!["log", name, "--format", "json", "--no-cache"],
+            vec!["show", &format!("{name}@latest"), "--no-cache"],
+        ] {
+            out.push((args.join(" "), repo.run(&args)));
+        }
+    }
+    out
+}
+
+/// The same answers from the full walk without a commit-graph, cached: the
+/// reference every other walk must match.
+fn reference_answers(repo: &TestRepo) -> Vec<(String, Run)> {
+    repo.git(&["config", "core.commitGraph", "false"]);
+    repo.run(&["log", "--format", "json"]).ok();
+    let mut out = vec![("log".to_string(), repo.run(&["log", "--format", "json"]))];
+    for name in WINDING_NAMES {
+        for args in [
+            vec!["log", name, "--format", "json"],
+            vec!["show", &format!("{name}@latest")],
+        ] {
+            let mut key = args.clone();
+            key.insert(if args[0] == "log" { 4 } else { 2 }, "--no-cache");
+            out.push((key.join(" "), repo.run(&args)));
+        }
+    }
+    repo.git(&["config", "--unset", "core.commitGraph"]);
+    out
+}
+
+fn assert_same(what: &str, got: &[(String, Run)], want: &[(String, Run)]) {
+    assert_eq!(got.len(), want.len());
+    for ((args, g), (key, w)) in got.iter().zip(want) {
+        assert_eq!(args, key);
+        assert_eq!(g.code, w.code, "{what}: {args}: {}", g.stderr);
+        assert_eq!(g.stdout, w.stdout, "{what}: {args}");
+        assert_eq!(g.stderr, w.stderr, "{what}: {args}");
+    }
+}
+
+/// Commits that leave the prompts alone, as most of a monorepo's do: the
+/// Bloom filters rule them out.
+fn source_commits(repo: &TestRepo, from: usize, to: usize) {
+    for i in from..to {
+        repo.write(
+            &format!("src/mod{}/file{i}.py", i % 3),
+            format!("x = {i}\n"),
+        );
+        repo.commit(&format!("source {i}"));
+    }
+}
+
+/// The chunk `name` of a commit-graph file: (offset, length).
+fn graph_chunk(data: &[u8], name: &[u8; 4]) -> Option<(usize, usize)> {
+    let chunks = usize::from(data[6]);
+    (0..chunks).find_map(|row| {
+        let at = 8 + row * 12;
+        let offset =
+            |at: usize| u64::from_be_bytes(data[at + 4..at + 12].try_into().unwrap()) as usize;
+        (&data[at..at + 4] == name).then(|| (offset(at), offset(at + 12) - offset(at)))
+    })
+}
+
+#[test]
+fn commit_graph_walks_have_the_full_walks_history() {
+    let repo = winding();
+    source_commits(&repo, 0, 6);
+    let want = reference_answers(&repo);
+    // Without a commit-graph: the commit objects are read raw.
+    assert_same("no commit-graph", &cold_answers(&repo), &want);
+    // Without Bloom filters, and with each hash version of them.
+    repo.git(&["commit-graph", "write", "--reachable"]);
+    assert_same("no Bloom filters", &cold_answers(&repo), &want);
+    for version in ["1", "2"] {
+        repo.git(&[
+            "-c",
+            &format!("commitGraph.changedPathsVersion={version}"),
+            "commit-graph",
+            "write",
+            "--reachable",
+            "--changed-paths",
+        ]);
+        assert_same(
+            &format!("Bloom filters v{version}"),
+            &cold_answers(&repo),
+            &want,
+        );
+    }
+    // The filters are read: with every bit cleared they rule every change
+    // out, and the answers change.
+    let path = repo.file(".git/objects/info/commit-graph");
+    let good = std::fs::read(&path).unwrap();
+    let (bdat, len) = graph_chunk(&good, b"BDAT").expect("a BDAT chunk");
+    let mut zeroed = good.clone();
+    zeroed[bdat + 12..bdat + len].fill(0);
+    std::fs::write(&path, &zeroed).unwrap();
+    let hidden = repo.run(&["log", "--format", "json", "--no-cache"]);
+    assert_ne!(hidden.stdout, want[0].1.stdout);
+    std::fs::write(&path, &good).unwrap();
+    // A graph behind the head, then a chain of split graphs, with
+    // re-creations and deletions past the first layer.
+    v(
+        &repo,
+        "team/c",
+        "2.1.0",
+        &["2.1.0", "2.0.0", "1.0.0"],
+        "C, later.",
+    );
+    repo.commit("c later");
+    source_commits(&repo, 6, 9);
+    repo.remove("prompts/team/a.prompt.yaml");
+    repo.commit("delete a");
+    v(
+        &repo,
+        "team/a",
+        "1.3.0",
+        &["1.3.0", "1.2.0", "1.1.0", "1.0.0"],
+        "A, back.",
+    );
+    repo.commit("a back");
+    let want = reference_answers(&repo);
+    assert_same("a graph behind the head", &cold_answers(&repo), &want);
+    std::fs::remove_file(&path).unwrap();
+    repo.git(&[
+        "commit-graph",
+        "write",
+        "--reachable",
+        "--changed-paths",
+        "--split",
+    ]);
+    source_commits(&repo, 9, 11);
+    v(
+        &repo,
+        "solo",
+        "0.4.0",
+        &["0.4.0", "0.3.0", "0.2.0", "0.1.0"],
+        "Solo, later.",
+    );
+    repo.commit("solo later");
+    repo.git(&[
+        "commit-graph",
+        "write",
+        "--reachable",
+        "--changed-paths",
+        "--split=no-merge",
+    ]);
+    assert!(repo
+        .file(".git/objects/info/commit-graphs/commit-graph-chain")
+        .exists());
+    let want = reference_answers(&repo);
+    assert_same("a chain of split graphs", &cold_answers(&repo), &want);
+    // A damaged graph is not used: same answers.
+    std::fs::write(
+        repo.file(".git/objects/info/commit-graphs/commit-graph-chain"),
+        "not a hash\n",
+    )
+    .unwrap();
+    assert_same("a damaged chain", &cold_answers(&repo), &want);
+}

@@ -86,9 +86,14 @@ fn the_cache_seal_is_a_sha256_of_its_bytes() {
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "bin"))
         .unwrap();
+    // The file ends with the index's length (u64, little-endian) and the
+    // SHA-256 of the index before them.
     let bytes = std::fs::read(cache).unwrap();
-    let (body, seal) = bytes.split_at(bytes.len() - 32);
-    assert_eq!(promptreg_core::digest::sha256_hex(body), hex(seal));
+    let (rest, seal) = bytes.split_at(bytes.len() - 32);
+    let (rest, len) = rest.split_at(rest.len() - 8);
+    let len = u64::from_le_bytes(len.try_into().unwrap()) as usize;
+    let index = &rest[rest.len() - len..];
+    assert_eq!(promptreg_core::digest::sha256_hex(index), hex(seal));
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -189,3 +189,23 @@ fn a_shallow_clone_uses_no_cache_so_unshallowing_changes_no_answer() {
     let cold = clone.run(&["lock", "--locked", "--no-cache"]);
     assert_eq!(warm.code, cold.code, "{}\n{}", warm.stderr, cold.stderr);
 }
+
+#[test]
+fn a_flipped_byte_anywhere_changes_no_answer() {
+    let repo = history_repo();
+    let cold = log_json(&repo, &["--no-cache"]);
+    let cold_a = log_json(&repo, &["a", "--no-cache"]);
+    log_json(&repo, &[]);
+    let file = cache_files(&repo).remove(0);
+    let good = std::fs::read(&file).unwrap();
+    // Every byte is covered by a seal: the index's, or its prompt's, which
+    // a one-prompt read checks without reading the others.
+    for at in (0..good.len()).step_by(3) {
+        let mut bad = good.clone();
+        bad[at] ^= 0x20;
+        std::fs::write(&file, &bad).unwrap();
+        assert_eq!(log_json(&repo, &["a"]), cold_a, "byte {at}");
+        std::fs::write(&file, &bad).unwrap();
+        assert_eq!(log_json(&repo, &[]), cold, "byte {at}");
+    }
+}

@@ -128,3 +128,62 @@ fn an_unknown_blob_helper_setting_is_a_warning() {
         );
     }
 }
+
+#[test]
+fn doctor_suggests_a_commit_graph_with_bloom_filters() {
+    let repo = healthy();
+    let finding = |repo: &TestRepo| {
+        let (code, report) = checks(repo, &[]);
+        assert_eq!(code, 0, "{report}");
+        report
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "commit-graph")
+            .cloned()
+            .unwrap_or_else(|| panic!("no commit-graph check in {report}"))
+    };
+    // None: a warning that says what one would gain and how to write it.
+    let none = finding(&repo);
+    assert_eq!(none["status"], "warning", "{none}");
+    assert_eq!(
+        none["fix"], "git commit-graph write --reachable --changed-paths",
+        "{none}"
+    );
+    assert!(
+        none["detail"].as_str().unwrap().contains("Bloom filters"),
+        "{none}"
+    );
+    // A commit-graph without Bloom filters gains little: still a warning.
+    repo.git(&["commit-graph", "write", "--reachable"]);
+    let plain = finding(&repo);
+    assert_eq!(plain["status"], "warning", "{plain}");
+    assert!(
+        plain["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no changed-path Bloom filters"),
+        "{plain}"
+    );
+    // With them: ok, and still ok once the head moves past the graph.
+    repo.git(&["commit-graph", "write", "--reachable", "--changed-paths"]);
+    assert_eq!(finding(&repo)["status"], "ok");
+    repo.prompt("b", &text_prompt("1.0.0", &["1.0.0"], "B"));
+    repo.commit("release b");
+    repo.run(&["lock"]).ok();
+    repo.commit("lock b");
+    let behind = finding(&repo);
+    assert_eq!(behind["status"], "ok", "{behind}");
+    assert!(
+        behind["detail"].as_str().unwrap().contains("newer"),
+        "{behind}"
+    );
+    // Git's own switch turns it off for promptreg too.
+    repo.git(&["config", "core.commitGraph", "false"]);
+    let off = finding(&repo);
+    assert_eq!(off["status"], "ok", "{off}");
+    assert!(
+        off["detail"].as_str().unwrap().contains("not used"),
+        "{off}"
+    );
+}

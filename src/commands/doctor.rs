@@ -306,6 +306,9 @@ fn history_checks(
             None,
         ),
     });
+    if let Ok(Some(head)) = repo.resolve_commit(rev) {
+        checks.push(commit_graph_check(repo, &head));
+    }
     let history = match ctx.history(registry, repo) {
         Ok(h) => h,
         Err(e) => {
@@ -371,6 +374,49 @@ fn history_checks(
         },
     );
     Ok(())
+}
+
+/// Whether Git's commit-graph and its changed-path Bloom filters serve
+/// history reads (docs/DESIGN.md §3, "The mainline from the commit-graph").
+fn commit_graph_check(repo: &Repo, head: &str) -> Check {
+    const WRITE: &str = "git commit-graph write --reachable --changed-paths";
+    const GAIN: &str = "history reads inflate every mainline commit and read its tree; with \
+         changed-path Bloom filters they skip the commits that leave the prompts alone \
+         (measured on a 150,000-commit monorepo: a cold full history 1.6x faster, one \
+         prompt's history 9x)";
+    match repo.commit_graph_state(head) {
+        git::CommitGraphState::Ready => check(
+            "commit-graph",
+            Status::Ok,
+            "with changed-path Bloom filters, up to the mainline head",
+            None,
+        ),
+        git::CommitGraphState::Behind => check(
+            "commit-graph",
+            Status::Ok,
+            "with changed-path Bloom filters; the mainline head is newer, and the commits \
+             since are read from their objects",
+            None,
+        ),
+        git::CommitGraphState::Unused => check(
+            "commit-graph",
+            Status::Ok,
+            "not used (core.commitGraph is false, or the history is grafted)",
+            None,
+        ),
+        git::CommitGraphState::NoFilters => check(
+            "commit-graph",
+            Status::Warning,
+            format!("no changed-path Bloom filters in the commit-graph: {GAIN}"),
+            Some(WRITE),
+        ),
+        git::CommitGraphState::Missing => check(
+            "commit-graph",
+            Status::Warning,
+            format!("no commit-graph: {GAIN}"),
+            Some(WRITE),
+        ),
+    }
 }
 
 /// Temporary files an interrupted write left behind (`kill -9` between

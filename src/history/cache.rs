@@ -10,17 +10,21 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-/// Bumped whenever the stored layout changes (5: a SHA-256 seal; 4: only
-/// usable files are released).
-const FORMAT: u32 = 5;
+/// Bumped whenever the stored layout changes (6: each prompt sealed on its
+/// own, the index at the end; 5: a SHA-256 seal; 4: only usable files are
+/// released).
+const FORMAT: u32 = 6;
 
 /// The largest cache file read (512 MiB; a registry of 10,000 prompts with
 /// long histories stores about 12 MB). Its size is checked before it is
 /// read, so a damaged or hostile huge file is ignored at once.
 pub const MAX_CACHE_BYTES: u64 = 512 * 1024 * 1024;
 
-/// Bytes of the seal at the end of the file: a SHA-256.
+/// Bytes of a seal: a SHA-256.
 const SEAL: usize = 32;
+
+/// The file's last bytes: the index's length (u64, little-endian) and seal.
+const TRAILER: usize = 8 + SEAL;
 
 /// What a cache file must match to be used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,138 +33,173 @@ pub struct Key {
     pub prompts_dir: String,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Header {
     format: u32,
     promptreg: String,
     key: Key,
 }
 
-/// The walk's state as stored: each prompt's history encoded on its own, so
-/// a command about one prompt decodes only that one.
+impl Header {
+    fn current(key: &Key) -> Header {
+        Header {
+            format: FORMAT,
+            promptreg: env!("CARGO_PKG_VERSION").to_string(),
+            key: key.clone(),
+        }
+    }
+}
+
+/// The index at the end of the file (docs/DESIGN.md §4): everything but
+/// the prompts' histories, and per prompt the length and SHA-256 of its
+/// part, so one prompt is read, checked and decoded alone.
 #[derive(Serialize, Deserialize)]
-struct Stored<'a> {
+struct Index {
+    header: Header,
+    /// Where the first prompt's part starts (after the unsealed header).
+    parts_start: u64,
     head: Option<String>,
     commits: usize,
     violations: Vec<StateViolation>,
     current: BTreeMap<String, (String, String)>,
-    #[serde(borrow)]
-    prompts: Vec<(&'a str, &'a serde_bytes::Bytes)>,
+    prompts: Vec<(String, u64, [u8; SEAL])>,
 }
 
 /// The cached state, or `None` when there is no usable cache. With `only`,
 /// the state holds that prompt alone (enough to answer about it; never
-/// extended nor stored).
+/// extended nor stored), and only the index and that prompt's part are
+/// read.
 pub fn load(path: &Path, key: &Key, only: Option<&str>) -> Option<WalkState> {
-    let bytes = crate::output::files::read_at_most(path, MAX_CACHE_BYTES)?;
-    let (header, rest): (Header, &[u8]) = postcard::take_from_bytes(unseal(&bytes)?).ok()?;
-    if header.format != FORMAT
-        || header.promptreg != env!("CARGO_PKG_VERSION")
-        || &header.key != key
-    {
+    let mut file = std::fs::File::open(path).ok()?;
+    let (index, parts_end) = read_index(&mut file)?;
+    if index.header != Header::current(key) {
         return None;
     }
-    let stored: Stored<'_> = postcard::from_bytes(rest).ok()?;
+    // The parts fill the space between the header and the index exactly.
+    let mut offset = index.parts_start;
+    let mut spans = Vec::with_capacity(index.prompts.len());
+    for (_, len, _) in &index.prompts {
+        spans.push(offset);
+        offset = offset.checked_add(*len)?;
+    }
+    if offset != parts_end {
+        return None;
+    }
     let mut prompts = BTreeMap::new();
-    for (name, encoded) in &stored.prompts {
-        if only.is_some_and(|o| o != *name) {
-            continue;
+    let mut decode = |name: &str, bytes: &[u8], sum: &[u8; SEAL]| -> Option<()> {
+        if Sha256::digest(bytes).as_slice() != sum {
+            return None;
         }
-        let prompt: StatePrompt = postcard::from_bytes(encoded).ok()?;
-        prompts.insert((*name).to_string(), prompt);
+        let prompt: StatePrompt = postcard::from_bytes(bytes).ok()?;
+        prompts.insert(name.to_string(), prompt);
+        Some(())
+    };
+    match only {
+        Some(only) => {
+            if let Some(i) = index.prompts.iter().position(|(n, _, _)| n == only) {
+                let (name, len, sum) = &index.prompts[i];
+                let bytes = read_span(&mut file, spans[i], *len)?;
+                decode(name, &bytes, sum)?;
+            }
+        }
+        None => {
+            let all = read_span(&mut file, index.parts_start, parts_end - index.parts_start)?;
+            for ((name, len, sum), start) in index.prompts.iter().zip(&spans) {
+                let at = usize::try_from(start - index.parts_start).ok()?;
+                let bytes = all.get(at..at.checked_add(usize::try_from(*len).ok()?)?)?;
+                decode(name, bytes, sum)?;
+            }
+        }
     }
     Some(WalkState {
-        head: stored.head,
-        commits: stored.commits,
+        head: index.head,
+        commits: index.commits,
         prompts,
-        violations: stored.violations,
-        current: stored.current,
+        violations: index.violations,
+        current: index.current,
     })
+}
+
+/// The sealed index and where it starts (the end of the parts), for a file
+/// no larger than [`MAX_CACHE_BYTES`].
+fn read_index(file: &mut std::fs::File) -> Option<(Index, u64)> {
+    let size = file.metadata().ok()?.len();
+    if size > MAX_CACHE_BYTES || size < TRAILER as u64 {
+        return None;
+    }
+    let trailer = read_span(file, size - TRAILER as u64, TRAILER as u64)?;
+    let (len, seal) = trailer.split_at(8);
+    let len = u64::from_le_bytes(len.try_into().ok()?);
+    let start = (size - TRAILER as u64).checked_sub(len)?;
+    let bytes = read_span(file, start, len)?;
+    if Sha256::digest(&bytes).as_slice() != seal {
+        return None;
+    }
+    let index: Index = postcard::from_bytes(&bytes).ok()?;
+    (index.parts_start <= start).then_some((index, start))
+}
+
+/// `len` bytes at `offset` (the caller has checked both against the size).
+fn read_span(file: &mut std::fs::File, offset: u64, len: u64) -> Option<Vec<u8>> {
+    use std::io::{Read as _, Seek as _};
+    file.seek(std::io::SeekFrom::Start(offset)).ok()?;
+    let mut bytes = vec![0; usize::try_from(len).ok()?];
+    file.read_exact(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// Writes the cache atomically: a temporary file in the same directory,
 /// renamed over the old one, so a concurrent reader sees one or the other.
-/// The file is written as it is encoded, one prompt at a time, rather than
-/// built in memory first.
+/// The prompts are written one at a time as they are encoded, the index
+/// after them.
 pub fn store(path: &Path, key: &Key, state: &WalkState) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let header = Header {
-        format: FORMAT,
-        promptreg: env!("CARGO_PKG_VERSION").to_string(),
-        key: key.clone(),
-    };
-    let stored = StoredOut {
-        head: &state.head,
-        commits: state.commits,
-        violations: &state.violations,
-        current: &state.current,
-        prompts: EncodedPrompts(&state.prompts),
-    };
+    let header = Header::current(key);
     let mut temp = tempfile::Builder::new()
         .prefix(".history-")
         .tempfile_in(dir)?;
     {
-        let mut out = Sealing {
-            inner: std::io::BufWriter::new(temp.as_file_mut()),
-            hasher: Sha256::new(),
+        let mut out = std::io::BufWriter::new(temp.as_file_mut());
+        // Unsealed, for `health` to tell another version from damage.
+        let head = postcard::to_stdvec(&header)?;
+        out.write_all(&head)?;
+        let mut prompts = Vec::with_capacity(state.prompts.len());
+        for (name, prompt) in &state.prompts {
+            let encoded = postcard::to_stdvec(prompt)?;
+            out.write_all(&encoded)?;
+            let sum: [u8; SEAL] = Sha256::digest(&encoded).into();
+            prompts.push((name.clone(), encoded.len() as u64, sum));
+        }
+        let index = IndexOut {
+            header: &header,
+            parts_start: head.len() as u64,
+            head: &state.head,
+            commits: state.commits,
+            violations: &state.violations,
+            current: &state.current,
+            prompts: &prompts,
         };
-        postcard::to_io(&header, &mut out)?;
-        postcard::to_io(&stored, &mut out)?;
-        let sum = out.hasher.finalize();
-        out.inner.write_all(&sum)?;
-        out.inner.flush()?;
+        let index = postcard::to_stdvec(&index)?;
+        out.write_all(&index)?;
+        out.write_all(&(index.len() as u64).to_le_bytes())?;
+        out.write_all(&Sha256::digest(&index))?;
+        out.flush()?;
     }
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
-/// [`Stored`] as written: the same encoding, from borrowed parts.
+/// [`Index`] as written: the same encoding, from borrowed parts.
 #[derive(Serialize)]
-struct StoredOut<'a> {
+struct IndexOut<'a> {
+    header: &'a Header,
+    parts_start: u64,
     head: &'a Option<String>,
     commits: usize,
     violations: &'a Vec<StateViolation>,
     current: &'a BTreeMap<String, (String, String)>,
-    prompts: EncodedPrompts<'a>,
-}
-
-/// Each prompt's history encoded on its own, as `Stored::prompts` reads it.
-struct EncodedPrompts<'a>(&'a BTreeMap<String, StatePrompt>);
-
-impl Serialize for EncodedPrompts<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{Error as _, SerializeSeq as _};
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for (name, prompt) in self.0 {
-            let encoded = postcard::to_stdvec(prompt).map_err(S::Error::custom)?;
-            seq.serialize_element(&(name.as_str(), serde_bytes::Bytes::new(&encoded)))?;
-        }
-        seq.end()
-    }
-}
-
-/// A writer that also hashes what goes through it: the file ends with the
-/// checksum of everything before it. A cache damaged in a way that still
-/// decodes (a flipped byte in a version, a commit id or a count) would
-/// otherwise be believed and give wrong answers. SHA-256, whose output is
-/// fixed by its standard (std's `DefaultHasher` promises no stability
-/// across Rust releases).
-struct Sealing<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: Write> Write for Sealing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
+    prompts: &'a Vec<(String, u64, [u8; SEAL])>,
 }
 
 /// What a cache file holds, for `doctor`.
@@ -182,17 +221,22 @@ pub fn health(path: &Path, key: &Key) -> Health {
     if !path.exists() {
         return Health::Missing;
     }
-    let Some(bytes) = crate::output::files::read_at_most(path, MAX_CACHE_BYTES) else {
+    // The header at the start is not sealed: it only tells a file of
+    // another version (or prompts directory) from a damaged one.
+    let start = std::fs::File::open(path).ok().and_then(|mut f| {
+        let size = f.metadata().ok()?.len();
+        if size > MAX_CACHE_BYTES {
+            return None;
+        }
+        read_span(&mut f, 0, size.min(64 * 1024))
+    });
+    let Some(start) = start else {
         return Health::Damaged;
     };
-    let Some(Ok((header, _))) = unseal(&bytes).map(postcard::take_from_bytes::<Header>) else {
-        return Health::Damaged;
-    };
-    if header.format != FORMAT
-        || header.promptreg != env!("CARGO_PKG_VERSION")
-        || &header.key != key
-    {
-        return Health::Outdated;
+    match postcard::take_from_bytes::<Header>(&start) {
+        Ok((header, _)) if header != Header::current(key) => return Health::Outdated,
+        Ok(_) => {}
+        Err(_) => return Health::Damaged,
     }
     match load(path, key, None) {
         Some(state) => Health::Valid {
@@ -200,10 +244,4 @@ pub fn health(path: &Path, key: &Key) -> Health {
         },
         None => Health::Damaged,
     }
-}
-
-/// The bytes before the checksum [`store`] appends, when it matches.
-fn unseal(file: &[u8]) -> Option<&[u8]> {
-    let (body, sum) = file.split_at_checked(file.len().checked_sub(SEAL)?)?;
-    (Sha256::digest(body).as_slice() == sum).then_some(body)
 }

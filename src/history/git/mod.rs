@@ -8,10 +8,13 @@ use std::path::Path;
 
 mod clone;
 mod commit;
+pub(crate) mod commit_graph;
+mod mainline;
 mod walk;
 
 pub use clone::FETCH_HINT;
 pub use commit::CommitRequest;
+pub use mainline::CommitGraphState;
 
 /// The first 7 hex digits of an id, as Git shows them.
 pub fn short(id: &str) -> &str {
@@ -360,6 +363,15 @@ impl Repo {
                 .caused_by(e)
                 .into()),
         }
+    }
+
+    /// The author and summary of a commit the walk found.
+    pub(crate) fn commit_info_of(&self, id: git2::Oid) -> Result<CommitInfo> {
+        let commit = self
+            .inner
+            .find_commit(id)
+            .map_err(|e| missing_object("commit", &id.to_string(), e))?;
+        Ok(commit_info(&commit))
     }
 
     pub fn commit_info(&self, id: &str) -> Result<CommitInfo> {

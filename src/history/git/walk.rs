@@ -7,7 +7,8 @@
 //! parse and a `strlen` per entry and a call per field, which on a registry
 //! of 1,000 prompts in one directory was a third of the walk.
 
-use super::{commit_info, first_parent, missing_object, FileChange, MainlineCommit, Repo};
+use super::commit_graph::Filter;
+use super::{missing_object, CommitInfo, FileChange, MainlineCommit, Repo};
 use anyhow::{bail, Context as _, Result};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -36,27 +37,39 @@ impl Repo {
     ) -> Result<(Vec<MainlineCommit>, bool)> {
         let dir = self.repo_path(dir);
         let dir = dir.trim_end_matches('/');
+        let dirs: Vec<&[u8]> = dir
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(str::as_bytes)
+            .collect();
+        let keys = String::from_utf8_lossy(&dirs.join(&b'/')).into_owned();
         let stop_at = stop_at.map(git2::Oid::from_str).transpose()?;
         let mut out = Vec::new();
-        let mut commit = self.inner.find_commit(git2::Oid::from_str(start)?)?;
-        let mut subtree = self.subtree_id(&commit, dir)?;
+        let mut mainline = self.mainline(git2::Oid::from_str(start)?, &keys)?;
         let odb = self.inner.odb()?;
+        let Some(mut commit) = mainline.next_link()? else {
+            return Ok((out, false));
+        };
+        let mut subtree = raw_subtree(&odb, commit.tree, &dirs)?;
         let walk = TreeWalk { odb: &odb, suffix };
         let mut trees = TreeMemo::default();
         let mut walked = 0usize;
         loop {
-            if Some(commit.id()) == stop_at {
+            if Some(commit.id) == stop_at {
                 return Ok((out, true));
             }
             if walked % 1024 == 0 {
                 progress(walked);
             }
-            let parent = match commit.parent_count() {
-                0 => None,
-                _ => Some(first_parent(&commit)?),
+            let parent = match commit.has_parent {
+                true => mainline.next_link()?,
+                false => None,
             };
             let parent_subtree = match &parent {
-                Some(p) => self.subtree_id(p, dir)?,
+                // The commit's Bloom filter rules out a change under the
+                // prompts directory: the parent's tree is not read.
+                Some(_) if commit.filter == Filter::Unchanged => subtree,
+                Some(p) => raw_subtree(&odb, p.tree, &dirs)?,
                 None => None,
             };
             let mut changes = Vec::new();
@@ -67,7 +80,7 @@ impl Repo {
                     .transpose()?;
                 walk.diff(&mut trees, old.as_deref(), new.as_deref(), "", &mut changes)
                     .with_context(|| {
-                        format!("cannot compare the prompts of commit {}", commit.id())
+                        format!("cannot compare the prompts of commit {}", commit.id)
                     })?;
                 for blob in changes.iter().filter_map(|c| c.blob.as_deref()) {
                     found(blob);
@@ -78,7 +91,12 @@ impl Repo {
             // are one entry per run, and their authors are not read
             // (docs/DESIGN.md §3).
             walked += 1;
-            super::push_walked(&mut out, changes, || commit_info(&commit));
+            if changes.is_empty() {
+                super::push_walked(&mut out, changes, CommitInfo::default);
+            } else {
+                let info = self.commit_info_of(commit.id)?;
+                super::push_walked(&mut out, changes, || info);
+            }
             match parent {
                 Some(p) => {
                     commit = p;
@@ -127,29 +145,44 @@ impl Repo {
             leaf: leaf_name,
         };
         let mut out = Vec::new();
-        let mut commit = self.inner.find_commit(git2::Oid::from_str(start)?)?;
-        let mut here = path.resolve(commit.tree_id(), None)?;
+        let keys = String::from_utf8_lossy(&components.join(&b'/')).into_owned();
+        let mut mainline = self.mainline(git2::Oid::from_str(start)?, &keys)?;
+        let Some(mut commit) = mainline.next_link()? else {
+            return Ok(out);
+        };
+        let mut here = path.resolve(commit.tree, None)?;
         let mut walked = 0usize;
         loop {
             if walked % 1024 == 0 {
                 progress(walked);
             }
             walked += 1;
-            let parent = match commit.parent_count() {
-                0 => None,
-                _ => Some(first_parent(&commit)?),
+            let parent = match commit.has_parent {
+                true => mainline.next_link()?,
+                false => None,
             };
             let there = match &parent {
-                Some(p) => path.resolve(p.tree_id(), Some(&here))?,
+                // The Bloom filter rules out a change at the path: the
+                // parent has the same entry, and `here`'s trees still lead
+                // to it.
+                Some(_) if commit.filter == Filter::Unchanged => std::mem::take(&mut here),
+                Some(p) => path.resolve(p.tree, Some(&here))?,
                 None => PathAt::default(),
             };
-            let change = leaf_change(there.leaf, here.leaf, file)?;
+            let change = match commit.filter {
+                Filter::Unchanged if parent.is_some() => None,
+                _ => leaf_change(there.leaf, here.leaf, file)?,
+            };
             if let Some(blob) = change.as_ref().and_then(|c| c.blob.as_deref()) {
                 found(blob);
             }
-            super::push_walked(&mut out, change.into_iter().collect(), || {
-                commit_info(&commit)
-            });
+            match change {
+                None => super::push_walked(&mut out, Vec::new(), CommitInfo::default),
+                Some(change) => {
+                    let info = self.commit_info_of(commit.id)?;
+                    super::push_walked(&mut out, vec![change], || info);
+                }
+            }
             match parent {
                 Some(p) => {
                     commit = p;
@@ -160,6 +193,25 @@ impl Repo {
         }
         Ok(out)
     }
+}
+
+/// The id of the tree at the path `dirs` under the root tree `root`, read
+/// as raw trees; `None` when there is no tree there.
+fn raw_subtree(odb: &git2::Odb<'_>, root: git2::Oid, dirs: &[&[u8]]) -> Result<Option<git2::Oid>> {
+    let mut id = root;
+    for dir in dirs {
+        let tree = odb
+            .read(id)
+            .map_err(|e| missing_object("tree", &id.to_string(), e))?;
+        if tree.kind() != git2::ObjectType::Tree {
+            bail!("object {id} is a {}, not a tree", tree.kind());
+        }
+        match find_entry(tree.data(), dir, Kind::Tree)? {
+            Some(entry) => id = oid(entry.id)?,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(id))
 }
 
 /// The non-tree entry at a path: its kind, mode and id.
