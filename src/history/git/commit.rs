@@ -53,59 +53,63 @@ impl Repo {
         let started = Instant::now();
         let mut pause = Duration::from_millis(5);
         let mut added: Vec<String> = Vec::new();
-        let result = loop {
-            let wait = |pause: &mut Duration| -> Result<()> {
-                if started.elapsed() > LOCK_WAIT {
-                    return Err(fail(format!(
+        // Every way out of the loop, an early error included, goes through
+        // the clean-up below: an attempt that Git refused as locked may have
+        // staged the paths already.
+        let mut attempt = || -> Result<CommitId> {
+            loop {
+                let wait = |pause: &mut Duration| -> Result<()> {
+                    if started.elapsed() > LOCK_WAIT {
+                        return Err(fail(format!(
                         "another Git process has held {} for {} seconds; nothing was committed",
                         lock.display(),
                         LOCK_WAIT.as_secs()
                     ))
                     .hint("wait for it to finish; if no Git process is running, remove the stale lock file")
                     .into());
-                }
-                std::thread::sleep(*pause + jitter());
-                *pause = (*pause * 2).min(Duration::from_millis(200));
-                Ok(())
-            };
-            let now = self.head();
-            self.refuse_if_changed(req.read_at, now.as_deref(), &watched)?;
-            if lock.exists() {
-                wait(&mut pause)?;
-                continue;
-            }
-            // A file Git does not know yet: `--only` needs it in the index.
-            let mut index = self.inner.index()?;
-            // Forced: another writer may have changed the file within the same
-            // second and size, which an unforced read would take as unchanged.
-            index.read(true)?;
-            let new: Vec<&String> = paths
-                .iter()
-                .filter(|p| index.get_path(Path::new(p.as_str()), 0).is_none())
-                .collect();
-            if !new.is_empty() {
-                let mut add = git(&workdir);
-                add.args(["add", "--intent-to-add", "--"]).args(&new);
-                match run(add, None)? {
-                    Ran::Ok => added.extend(new.into_iter().cloned()),
-                    Ran::Locked => {
-                        wait(&mut pause)?;
-                        continue;
                     }
-                    Ran::Failed(text) => {
-                        break Err(fail("`git add` failed; nothing was committed")
-                            .caused_by(std::io::Error::other(text))
-                            .into())
+                    std::thread::sleep(*pause + jitter());
+                    *pause = (*pause * 2).min(Duration::from_millis(200));
+                    Ok(())
+                };
+                let now = self.head();
+                self.refuse_if_changed(req.read_at, now.as_deref(), &watched)?;
+                if lock.exists() {
+                    wait(&mut pause)?;
+                    continue;
+                }
+                // A file Git does not know yet: `--only` needs it in the index.
+                let mut index = self.inner.index()?;
+                // Forced: another writer may have changed the file within the same
+                // second and size, which an unforced read would take as unchanged.
+                index.read(true)?;
+                let new: Vec<&String> = paths
+                    .iter()
+                    .filter(|p| index.get_path(Path::new(p.as_str()), 0).is_none())
+                    .collect();
+                if !new.is_empty() {
+                    let mut add = git(&workdir);
+                    add.args(["add", "--intent-to-add", "--"]).args(&new);
+                    match run(add, None)? {
+                        Ran::Ok => added.extend(new.into_iter().cloned()),
+                        Ran::Locked => {
+                            wait(&mut pause)?;
+                            continue;
+                        }
+                        Ran::Failed(text) => {
+                            break Err(fail("`git add` failed; nothing was committed")
+                                .caused_by(std::io::Error::other(text))
+                                .into())
+                        }
                     }
                 }
-            }
-            let mut commit = git(&workdir);
-            commit.args(["commit", "--quiet", "--only", "--file", "-"]);
-            if req.no_verify {
-                commit.arg("--no-verify");
-            }
-            commit.arg("--").args(&paths);
-            match run(commit, Some(req.message))? {
+                let mut commit = git(&workdir);
+                commit.args(["commit", "--quiet", "--only", "--file", "-"]);
+                if req.no_verify {
+                    commit.arg("--no-verify");
+                }
+                commit.arg("--").args(&paths);
+                match run(commit, Some(req.message))? {
                 Ran::Ok => break self.our_commit(req, &paths),
                 Ran::Locked => {
                     wait(&mut pause)?;
@@ -118,7 +122,9 @@ impl Repo {
                         .into())
                 }
             }
+            }
         };
+        let result = attempt();
         if result.is_err() {
             // The index is put back as HEAD has the files: undo `git add
             // --intent-to-add`, and whatever a failed `git commit --only`
