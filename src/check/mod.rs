@@ -62,6 +62,29 @@ pub struct CheckFinding {
     pub actual: Option<ActualBump>,
 }
 
+impl CheckFinding {
+    /// A finding about prompt `name` in `file`, not about a version change.
+    fn about(
+        name: &PromptName,
+        file: &str,
+        rule: &'static str,
+        level: Level,
+        line: Option<usize>,
+        message: String,
+    ) -> CheckFinding {
+        CheckFinding {
+            prompt: Some(name.to_string()),
+            file: file.to_string(),
+            line,
+            rule,
+            level,
+            message,
+            required: None,
+            actual: None,
+        }
+    }
+}
+
 /// The new side of the comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Head {
@@ -217,16 +240,9 @@ pub fn check(
         });
         let mut report =
             |rule: &'static str, level: Level, line: Option<usize>, message: String| {
-                findings.push(CheckFinding {
-                    prompt: Some(name.to_string()),
-                    file: file.clone(),
-                    line,
-                    rule,
-                    level,
-                    message,
-                    required: None,
-                    actual: None,
-                });
+                findings.push(CheckFinding::about(
+                    &name, &file, rule, level, line, message,
+                ));
             };
         let Some(new) = new else {
             if let Some(old) = old {
@@ -486,16 +502,9 @@ fn through_partials(
         }
         let file = repo.repo_path(&registry.relative_path(&name));
         let mut push = |rule: &'static str, level: Level, line: Option<usize>, message: String| {
-            findings.push(CheckFinding {
-                prompt: Some(name.to_string()),
-                file: file.clone(),
-                line,
-                rule,
-                level,
-                message,
-                required: None,
-                actual: None,
-            })
+            findings.push(CheckFinding::about(
+                &name, &file, rule, level, line, message,
+            ));
         };
         let head = compose_side(repo, head_files, &name, &prompt, "in the checked tree");
         let base = compose_side(repo, base_files, &name, &prompt, "at the base");
