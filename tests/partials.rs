@@ -443,3 +443,27 @@ fn diff_judges_the_composed_interface() {
     .ok()
     .stdout_has("2.0.0");
 }
+
+#[test]
+fn a_partial_name_cannot_leave_the_prompts_directory() {
+    let repo = TestRepo::new();
+    repo.write(
+        "secret.prompt.yaml",
+        partial("1.0.0", "Secret outside prompts/.", ""),
+    );
+    repo.prompt(
+        "greet",
+        &prompt(
+            "1.0.0",
+            &[("../secret", "^1")],
+            "{% include \"../secret\" %}",
+            "",
+        ),
+    );
+    repo.run(&["validate"])
+        .code(1)
+        .stdout_has("error[partial-name]");
+    let render = repo.run(&["render", "greet"]);
+    render.code(2);
+    assert!(!render.stdout.contains("Secret"), "{}", render.stdout);
+}
