@@ -17,68 +17,18 @@ use promptreg_core::registry::Registry;
 use semver::Version;
 use std::collections::BTreeMap;
 
-/// One line of "why a file does not parse", for a partial's error.
-fn invalid(findings: &[promptreg_core::finding::Finding]) -> String {
-    let first = findings
-        .iter()
-        .find(|f| f.level == promptreg_core::finding::Level::Error)
-        .or(findings.first());
-    match first {
-        Some(f) => format!(
-            "the file is not valid ({}); `promptreg validate` lists every problem",
-            f.message
-        ),
-        None => "the file is not valid".into(),
-    }
-}
-
-pub use promptreg_core::registry::WorkingTree;
-
-/// The files of one commit's tree (`rev:` references, and `check`'s base
-/// and head).
-pub struct AtCommit<'a> {
-    pub repo: &'a Repo,
-    pub registry: &'a Registry,
-    pub commit: String,
-    files: BTreeMap<String, Prompt>,
-}
-
-impl<'a> AtCommit<'a> {
-    pub fn new(repo: &'a Repo, registry: &'a Registry, commit: &str) -> AtCommit<'a> {
-        AtCommit {
-            repo,
-            registry,
-            commit: commit.to_string(),
-            files: BTreeMap::new(),
-        }
-    }
-}
-
-impl Source for AtCommit<'_> {
-    fn versions(&mut self, name: &str) -> Result<Vec<Version>, String> {
-        let Ok(parsed) = PromptName::parse(name) else {
-            return Ok(Vec::new());
-        };
-        let path = self.registry.relative_path(&parsed);
-        let Some((_, bytes)) = self
-            .repo
-            .read_file_at(&self.commit, &path)
-            .map_err(|e| format!("{e:#}"))?
-        else {
-            return Ok(Vec::new());
-        };
-        let file = prompt::parse(&bytes).map_err(|f| invalid(&f))?;
-        let version = file.version.clone();
-        self.files.insert(name.to_string(), file);
-        Ok(vec![version])
-    }
-
-    fn load(&mut self, name: &str, _: &Version) -> Result<Prompt, String> {
-        self.files
-            .get(name)
-            .cloned()
-            .ok_or_else(|| format!("{name} is not in the commit's tree"))
-    }
+/// The partials of one commit's tree (`rev:` references, `diff --base`):
+/// each name offers the one version its file has there.
+pub fn at_commit<'a>(
+    repo: &'a Repo,
+    registry: &'a Registry,
+    commit: &'a str,
+) -> compose::Files<impl FnMut(&PromptName) -> Result<Option<Vec<u8>>, String> + 'a> {
+    compose::Files::new(move |name: &PromptName| {
+        repo.read_file_at(commit, &registry.relative_path(name))
+            .map(|found| found.map(|(_, bytes)| bytes))
+            .map_err(|e| format!("{e:#}"))
+    })
 }
 
 /// The mainline's released versions: what `lock` resolves against.
@@ -110,7 +60,7 @@ impl Source for Releases<'_> {
             .repo
             .read_blob(&release.blob)
             .map_err(|e| format!("{e:#}"))?;
-        prompt::parse(&bytes).map_err(|f| invalid(&f))
+        prompt::parse(&bytes).map_err(|f| compose::invalid_file(&f))
     }
 }
 
@@ -124,7 +74,7 @@ pub fn pinned_loader<'a>(
             .partial_entry(name, version)
             .ok_or_else(|| format!("{name} {version} has no entry under `partials:`"))?;
         let bytes = repo.read_blob(&entry.blob).map_err(|e| format!("{e:#}"))?;
-        prompt::parse(&bytes).map_err(|f| invalid(&f))
+        prompt::parse(&bytes).map_err(|f| compose::invalid_file(&f))
     }
 }
 
@@ -155,17 +105,19 @@ pub fn of_loaded(
         Origin::WorkingTree => compose::compose(
             name.as_str(),
             prompt,
-            &mut WorkingTree::new(registry),
+            &mut promptreg_core::registry::working_tree_partials(registry),
             "in the working tree",
         ),
         Origin::Revision { commit, .. } => {
             let repo = ctx.repo(registry)?;
-            compose::compose(
+            let mut source = at_commit(&repo, registry, commit);
+            let composed = compose::compose(
                 name.as_str(),
                 prompt,
-                &mut AtCommit::new(&repo, registry, commit),
+                &mut source,
                 &format!("at {}", crate::history::short(commit)),
-            )
+            );
+            composed
         }
         Origin::Released(release) => {
             let repo = ctx.repo(registry)?;
@@ -213,14 +165,17 @@ pub fn of_loaded(
 /// The finding `validate` and `check` report for a prompt whose partials do
 /// not compose, at the declaration that leads to the problem.
 pub fn finding(e: &ComposeError, text: &str, file: &str) -> promptreg_core::finding::Finding {
-    let direct = e.chain().get(1).map(String::as_str).or(e.partial());
-    let at = direct.and_then(|d| promptreg_core::yaml::locate(text, &["partials", d]));
+    let at = e
+        .declaration()
+        .and_then(|d| promptreg_core::yaml::locate(text, &["partials", d]));
     promptreg_core::finding::Finding::error(e.rule(), at, e.to_string()).in_file(file)
 }
 
-/// Every working-tree prompt's composition problem, for `validate`.
+/// A working-tree prompt's composition problem, for `validate`, with
+/// `partials` shared by every prompt it checks.
 pub fn working_tree_problems(
     registry: &Registry,
+    partials: &mut dyn Source,
     name: &PromptName,
     bytes: &[u8],
 ) -> Option<promptreg_core::finding::Finding> {
@@ -229,14 +184,9 @@ pub fn working_tree_problems(
         return None;
     }
     let text = String::from_utf8_lossy(bytes);
-    compose::compose(
-        name.as_str(),
-        &prompt,
-        &mut WorkingTree::new(registry),
-        "in the working tree",
-    )
-    .err()
-    .map(|e| finding(&e, &text, &registry.relative_path(name)))
+    compose::compose(name.as_str(), &prompt, partials, "in the working tree")
+        .err()
+        .map(|e| finding(&e, &text, &registry.relative_path(name)))
 }
 
 /// Who includes whom in the working tree (docs/DESIGN.md §16): for `list`,

@@ -46,7 +46,14 @@ fn written_files_validate_with_pyyaml_jsonschema_and_check_jsonschema() {
     );
     repo.run(&["new", "support/triage", "--chat"]).ok();
     repo.run(&["new", "summarize/article"]).ok();
-    repo.commit("two prompts");
+    // A partial and a prompt that includes it: the lockfile and the
+    // manifest then carry `partials` (docs/DESIGN.md §16).
+    repo.run(&["new", "shared/voice", "--partial"]).ok();
+    repo.prompt(
+        "composed",
+        "version: 1.0.0\npartials:\n  shared/voice: \"^0.1\"\ntemplate: |\n  {% include \"shared/voice\" %}Hi.\nchangelog:\n  - version: 1.0.0\n    date: \"2026-03-01T10:00:00Z\"\n    author: Ada Lovelace <ada@example.com>\n    reason: First.\n",
+    );
+    repo.commit("prompts");
     repo.run(&[
         "bump",
         "support/triage",
@@ -57,6 +64,11 @@ fn written_files_validate_with_pyyaml_jsonschema_and_check_jsonschema() {
     .ok();
     repo.commit("bump");
     repo.run(&["lock"]).ok();
+    assert!(repo.read("prompts.lock").contains("\npartials:\n"));
+    repo.commit("lock");
+    repo.run(&["export", "--env", "production", "--out", "bundle"])
+        .ok();
+    assert!(repo.read("bundle/manifest.json").contains("\"partials\""));
     // The dates are written quoted: PyYAML reads them as strings.
     assert!(
         repo.read("prompts/support/triage.prompt.yaml")
@@ -78,6 +90,18 @@ fn written_files_validate_with_pyyaml_jsonschema_and_check_jsonschema() {
         ),
         (schema("config.schema.json"), repo.file("promptreg.yaml")),
         (schema("lockfile.schema.json"), repo.file("prompts.lock")),
+        (
+            schema("prompt.schema.json"),
+            repo.file("prompts/shared/voice.prompt.yaml"),
+        ),
+        (
+            schema("prompt.schema.json"),
+            repo.file("prompts/composed.prompt.yaml"),
+        ),
+        (
+            schema("manifest.schema.json"),
+            repo.file("bundle/manifest.json"),
+        ),
     ];
     // This repository's own example registry: its config, lockfile and
     // every prompt file (their changelog dates are quoted).

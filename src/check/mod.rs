@@ -5,6 +5,7 @@
 use crate::history::git::{BlobId, Repo};
 use crate::history::History;
 use anyhow::Result;
+use promptreg_core::compose::{compose, Source};
 use promptreg_core::config::{Config, EnvRule, FILE_NAME};
 use promptreg_core::finding::{Finding, Level};
 use promptreg_core::name::{PromptName, SUFFIX};
@@ -206,6 +207,8 @@ pub fn check(
     let mut changed = 0;
     let mut checked_prompts = Vec::new();
     let mut changed_partials = std::collections::BTreeSet::new();
+    let mut head_partials = side_partials(repo, &head_files);
+    let mut base_partials = side_partials(repo, &base_files);
     for path in paths {
         let (old, new) = (base_files.get(path), head_files.get(path));
         if let (Some(a), Some(b)) = (old, new) {
@@ -276,10 +279,10 @@ pub fn check(
             .as_deref()
             .and_then(|b| prompt::parse(b).ok())
             .is_some_and(|p| p.file.partial);
-        let is_partial = checked.prompt.as_ref().is_some_and(|p| p.file.partial)
-            || (checked.prompt.is_none()
-                && new.contents(repo)?.windows(8).any(|w| w == b"partial:"));
-        if was_partial || is_partial {
+        // A file that does not parse may be a partial someone includes: the
+        // prompts that reach it are composed again below.
+        let may_be_partial = checked.prompt.as_ref().is_none_or(|p| p.file.partial);
+        if was_partial || may_be_partial {
             changed_partials.insert(name.to_string());
         }
         for f in checked.findings.iter().filter(|f| f.level == Level::Error) {
@@ -318,10 +321,15 @@ pub fn check(
         // variables are part of every prompt that includes it.
         let mut new_interface = new_prompt.clone();
         if !new_prompt.file.partials.is_empty() {
-            match compose_side(repo, &head_files, &name, &new_prompt, "in the checked tree") {
+            match compose(
+                name.as_str(),
+                &new_prompt,
+                &mut head_partials,
+                "in the checked tree",
+            ) {
                 Ok(c) => new_interface = c.interface(&new_prompt),
                 Err(e) => {
-                    let line = partial_line(&new_prompt.text, &e);
+                    let line = declaration_line(&new_prompt.text, e.declaration());
                     report(e.rule(), Level::Error, line, e.to_string());
                 }
             }
@@ -332,7 +340,12 @@ pub fn check(
         };
         let mut old_interface = old_prompt.clone();
         if !old_prompt.file.partials.is_empty() {
-            if let Ok(c) = compose_side(repo, &base_files, &name, &old_prompt, "at the base") {
+            if let Ok(c) = compose(
+                name.as_str(),
+                &old_prompt,
+                &mut base_partials,
+                "at the base",
+            ) {
                 old_interface = c.interface(&old_prompt);
             }
         }
@@ -354,6 +367,7 @@ pub fn check(
             registry,
             repo,
             (&base_files, &head_files),
+            (&mut base_partials, &mut head_partials),
             &changed_partials,
             &mut findings,
         )?;
@@ -416,59 +430,26 @@ fn still_required(
     out
 }
 
-/// The partials of one side of the comparison (docs/DESIGN.md §16): the
-/// file each name has there.
-struct SideFiles<'a> {
+/// The partials one side of the comparison has (docs/DESIGN.md §16): the
+/// file each name has there, read and parsed once per side.
+fn side_partials<'a>(
     repo: &'a Repo,
     files: &'a BTreeMap<String, FileState>,
-    parsed: BTreeMap<String, Prompt>,
-}
-
-impl promptreg_core::compose::Source for SideFiles<'_> {
-    fn versions(&mut self, name: &str) -> std::result::Result<Vec<Version>, String> {
-        let Some(state) = self.files.get(&format!("{name}{SUFFIX}")) else {
-            return Ok(Vec::new());
-        };
-        let bytes = state.contents(self.repo).map_err(|e| format!("{e:#}"))?;
-        let file = prompt::parse(&bytes).map_err(|f| {
-            format!(
-                "the file is not valid ({}); `promptreg validate` lists every problem",
-                f.first().map(|f| f.message.as_str()).unwrap_or("")
-            )
-        })?;
-        let version = file.version.clone();
-        self.parsed.insert(name.to_string(), file);
-        Ok(vec![version])
-    }
-
-    fn load(&mut self, name: &str, _: &Version) -> std::result::Result<Prompt, String> {
-        self.parsed
-            .get(name)
-            .cloned()
-            .ok_or_else(|| format!("{name} is not on this side"))
-    }
-}
-
-fn compose_side(
-    repo: &Repo,
-    files: &BTreeMap<String, FileState>,
-    name: &PromptName,
-    prompt: &Prompt,
-    context: &str,
-) -> std::result::Result<promptreg_core::compose::Composition, promptreg_core::compose::ComposeError>
-{
-    let mut source = SideFiles {
-        repo,
-        files,
-        parsed: BTreeMap::new(),
-    };
-    promptreg_core::compose::compose(name.as_str(), prompt, &mut source, context)
+) -> promptreg_core::compose::Files<
+    impl FnMut(&PromptName) -> std::result::Result<Option<Vec<u8>>, String> + 'a,
+> {
+    promptreg_core::compose::Files::new(move |partial: &PromptName| {
+        files
+            .get(&partial.file_name())
+            .map(|state| state.contents(repo))
+            .transpose()
+            .map_err(|e| format!("{e:#}"))
+    })
 }
 
 /// The line of the declaration that leads to a composition problem.
-fn partial_line(text: &str, e: &promptreg_core::compose::ComposeError) -> Option<usize> {
-    let direct = e.chain().get(1).map(String::as_str).or(e.partial())?;
-    yaml::locate(text, &["partials", direct]).map(|l| l.line)
+fn declaration_line(text: &str, declared: Option<&str>) -> Option<usize> {
+    yaml::locate(text, &["partials", declared?]).map(|l| l.line)
 }
 
 /// Every unchanged prompt that reaches a changed partial (docs/DESIGN.md
@@ -479,6 +460,7 @@ fn through_partials(
     registry: &Registry,
     repo: &Repo,
     (base_files, head_files): (&BTreeMap<String, FileState>, &BTreeMap<String, FileState>),
+    (base_partials, head_partials): (&mut dyn Source, &mut dyn Source),
     changed: &std::collections::BTreeSet<String>,
     findings: &mut Vec<CheckFinding>,
 ) -> Result<()> {
@@ -506,14 +488,14 @@ fn through_partials(
                 &name, &file, rule, level, line, message,
             ));
         };
-        let head = compose_side(repo, head_files, &name, &prompt, "in the checked tree");
-        let base = compose_side(repo, base_files, &name, &prompt, "at the base");
+        let head = compose(name.as_str(), &prompt, head_partials, "in the checked tree");
+        let base = compose(name.as_str(), &prompt, base_partials, "at the base");
         match (head, base) {
             (Err(e), _) => {
                 if e.chain().iter().any(|n| changed.contains(n))
                     || e.partial().is_some_and(|p| changed.contains(p))
                 {
-                    let line = partial_line(&prompt.text, &e);
+                    let line = declaration_line(&prompt.text, e.declaration());
                     push(e.rule(), Level::Error, line, e.to_string());
                 }
             }
@@ -537,11 +519,9 @@ fn through_partials(
                     push(
                         "partial-changed",
                         Level::Warning,
-                        partial_line(
+                        declaration_line(
                             &prompt.text,
-                            &promptreg_core::compose::ComposeError::Cycle {
-                                chain: head.chains[partial].clone(),
-                            },
+                            head.chains[partial].get(1).map(String::as_str),
                         ),
                         format!(
                             "{name} renders differently through {chain}: {what}{}",
@@ -580,14 +560,9 @@ fn compare_versions(
     let actual = policy::actual_bump(&old.version, &new.version);
     let mut push = |rule: &'static str, level: Level, line: Option<usize>, message: String| {
         findings.push(CheckFinding {
-            prompt: Some(name.to_string()),
-            file: file.to_string(),
-            line,
-            rule,
-            level,
-            message,
             required,
             actual: Some(actual),
+            ..CheckFinding::about(name, file, rule, level, line, message)
         });
     };
     match policy::verdict(required, &old.version, &new.version) {

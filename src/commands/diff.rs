@@ -207,13 +207,13 @@ fn by_revision(
                 Some(c) => promptreg_core::compose::compose(
                     name.as_str(),
                     p,
-                    &mut crate::partials::AtCommit::new(&repo, registry, c),
+                    &mut crate::partials::at_commit(&repo, registry, c),
                     "at the revision",
                 ),
                 None => promptreg_core::compose::compose(
                     name.as_str(),
                     p,
-                    &mut crate::partials::WorkingTree::new(registry),
+                    &mut promptreg_core::registry::working_tree_partials(registry),
                     "in the working tree",
                 ),
             };

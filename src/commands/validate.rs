@@ -41,6 +41,8 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Result<Output> {
             .map(|n| crate::commands::parse_name(n))
             .collect::<Result<_>>()?
     };
+    // One source for every prompt: each partial is read and parsed once.
+    let mut partials = promptreg_core::registry::working_tree_partials(&registry);
     for name in &names {
         let file = registry.relative_path(name);
         files_checked += 1;
@@ -58,7 +60,10 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Result<Output> {
                 );
                 // Its partials, as the working tree has them (docs/DESIGN.md §16).
                 findings.extend(crate::partials::working_tree_problems(
-                    &registry, name, &bytes,
+                    &registry,
+                    &mut partials,
+                    name,
+                    &bytes,
                 ));
             }
             Err(e) => {

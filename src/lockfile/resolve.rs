@@ -483,15 +483,15 @@ fn attach_partials(
 ) -> Result<Vec<LockEntry>> {
     let mut files = BTreeMap::new();
     for (key, entry) in &builder.entries {
-        let mentions = repo.with_blob(&entry.blob, |b| {
-            b.windows(b"partial".len()).any(|w| w == b"partial")
+        // Released means valid (docs/DESIGN.md §3): a file that mentions
+        // partials parses.
+        let parsed = repo.with_blob(&entry.blob, |b| {
+            b.windows(b"partial".len())
+                .any(|w| w == b"partial")
+                .then(|| promptreg_core::prompt::parse(b).ok())
+                .flatten()
         })?;
-        if !mentions {
-            continue;
-        }
-        let bytes = repo.read_blob(&entry.blob)?;
-        // Released means valid (docs/DESIGN.md §3): this parses.
-        if let Ok(prompt) = promptreg_core::prompt::parse(&bytes) {
+        if let Some(prompt) = parsed {
             files.insert(key.clone(), prompt);
         }
     }

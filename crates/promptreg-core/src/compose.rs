@@ -7,6 +7,7 @@
 //! mainline's releases (`lock`: the highest release matching every
 //! requirement), and a lockfile or bundle (exactly the pinned versions).
 
+use crate::name::PromptName;
 use crate::prompt::{Compiled, Prompt, RenderError, Rendered, Variable};
 use indexmap::IndexMap;
 use semver::{Version, VersionReq};
@@ -114,7 +115,7 @@ pub enum ComposeError {
         context: String,
     },
     /// No version on offer satisfies the requirements.
-    #[error("{}: partial `{name}` requires {}, and {} has {}", show(.chain), .requirements.join(" and "), if .context.is_empty() { "the registry" } else { .context.as_str() }, listing(.available))]
+    #[error("{}: no version of partial `{name}`{} meets {} (there: {})", show(.chain), where_(.context), .requirements.join(" and "), listing(.available))]
     Unsatisfied {
         /// The chain to the file declaring it.
         chain: Vec<String>,
@@ -172,6 +173,12 @@ impl ComposeError {
             | ComposeError::Unreadable { chain, .. } => chain,
             ComposeError::VariableConflict { first, .. } => first,
         }
+    }
+
+    /// The partial the prompt declares that leads to the problem: where a
+    /// finding points (its line under `partials:`).
+    pub fn declaration(&self) -> Option<&str> {
+        self.chain().get(1).map(String::as_str).or(self.partial())
     }
 
     /// The rule id of the finding `validate` and `check` report for it.
@@ -257,25 +264,34 @@ pub fn compose(
         walk.visit(&[name.to_string()], prompt)?;
         if let Some(conflicted) = walk.conflict.take() {
             let reqs = walk.requirements.remove(&conflicted).unwrap_or_default();
-            let known = constraints.entry(conflicted).or_default();
+            let chain = walk.chains.get(&conflicted).cloned();
+            let known = constraints.entry(conflicted.clone()).or_default();
             let before = known.len();
             for req in reqs {
                 if !known.contains(&req) {
                     known.push(req);
                 }
             }
-            if known.len() == before {
-                // Nothing new was learned (cannot happen: the pick met every
-                // known requirement), so never loop.
-                return Err(ComposeError::Unsatisfied {
-                    chain: vec![name.to_string()],
-                    name: String::new(),
-                    requirements: Vec::new(),
-                    available: Vec::new(),
-                    context: context.to_string(),
-                });
+            if known.len() > before {
+                continue;
             }
-            continue;
+            // Nothing new was learned, so another walk would pick the same:
+            // say which requirements meet no version (the pick met every
+            // known one, so this is a guard against looping, not a path).
+            let mut chain = chain.unwrap_or_else(|| vec![name.to_string()]);
+            chain.pop();
+            return Err(ComposeError::Unsatisfied {
+                chain,
+                requirements: known.iter().map(ToString::to_string).collect(),
+                available: offered
+                    .get(&conflicted)
+                    .into_iter()
+                    .flatten()
+                    .map(Version::to_string)
+                    .collect(),
+                name: conflicted,
+                context: context.to_string(),
+            });
         }
         let Walk { chosen, chains, .. } = walk;
         let partials: BTreeMap<String, Prompt> = chosen
@@ -451,6 +467,63 @@ fn composed_variables(
         }
     }
     Ok(out)
+}
+
+/// Each partial offers the one version its file has: the working tree,
+/// a commit's tree, one side of `check`. `read` gives a file's bytes by
+/// name, `Ok(None)` when there is no such file.
+pub struct Files<F> {
+    read: F,
+    parsed: BTreeMap<String, Prompt>,
+}
+
+impl<F> Files<F>
+where
+    F: FnMut(&PromptName) -> Result<Option<Vec<u8>>, String>,
+{
+    /// The files `read` finds.
+    pub fn new(read: F) -> Files<F> {
+        Files {
+            read,
+            parsed: BTreeMap::new(),
+        }
+    }
+}
+
+impl<F> Source for Files<F>
+where
+    F: FnMut(&PromptName) -> Result<Option<Vec<u8>>, String>,
+{
+    fn versions(&mut self, name: &str) -> Result<Vec<Version>, String> {
+        // A name that is not a prompt name is no file: it cannot leave the
+        // prompts directory.
+        let Ok(parsed) = PromptName::parse(name) else {
+            return Ok(Vec::new());
+        };
+        let Some(bytes) = (self.read)(&parsed)? else {
+            return Ok(Vec::new());
+        };
+        let file = crate::prompt::parse(&bytes).map_err(|f| invalid_file(&f))?;
+        let version = file.version.clone();
+        self.parsed.insert(name.to_string(), file);
+        Ok(vec![version])
+    }
+
+    fn load(&mut self, name: &str, _: &Version) -> Result<Prompt, String> {
+        self.parsed
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("{name} has no file here"))
+    }
+}
+
+/// Why a partial's file cannot be used: its first error.
+pub fn invalid_file(findings: &[crate::finding::Finding]) -> String {
+    let first = findings
+        .iter()
+        .find(|f| f.level == crate::finding::Level::Error)
+        .map_or_else(String::new, |f| format!(" ({})", f.message));
+    format!("the file is not valid{first}; `promptreg validate` lists every problem")
 }
 
 /// Exactly the versions pinned (a lockfile entry's or a bundle file's

@@ -250,56 +250,21 @@ pub fn invalid_prompt(file: &str, findings: &[Finding]) -> anyhow::Error {
         .into()
 }
 
-/// The partials of the working tree (docs/DESIGN.md §16): each name offers
-/// the one version its file has. What `validate`, `render NAME` and the
-/// Python runtime's `open_registry` compose prompts with.
-pub struct WorkingTree<'a> {
-    registry: &'a Registry,
-    files: std::collections::BTreeMap<String, crate::prompt::Prompt>,
-}
-
-impl<'a> WorkingTree<'a> {
-    /// The partials of `registry`'s working tree.
-    pub fn new(registry: &'a Registry) -> WorkingTree<'a> {
-        WorkingTree {
-            registry,
-            files: std::collections::BTreeMap::new(),
+/// The partials of `registry`'s working tree (docs/DESIGN.md §16): each
+/// name offers the one version its file has. What `validate`, `render
+/// NAME` and the Python runtime's `open_registry` compose prompts with.
+pub fn working_tree_partials(
+    registry: &Registry,
+) -> crate::compose::Files<
+    impl FnMut(&PromptName) -> std::result::Result<Option<Vec<u8>>, String> + '_,
+> {
+    crate::compose::Files::new(move |name: &PromptName| {
+        if std::fs::symlink_metadata(registry.path_of(name)).is_err() {
+            return Ok(None);
         }
-    }
-}
-
-impl crate::compose::Source for WorkingTree<'_> {
-    fn versions(&mut self, name: &str) -> std::result::Result<Vec<semver::Version>, String> {
-        let Ok(parsed) = PromptName::parse(name) else {
-            return Ok(Vec::new());
-        };
-        if std::fs::symlink_metadata(self.registry.path_of(&parsed)).is_err() {
-            return Ok(Vec::new());
-        }
-        let bytes = self
-            .registry
-            .read_prompt(&parsed)
-            .map_err(|e| format!("{e:#}"))?;
-        let file = crate::prompt::parse(&bytes).map_err(|findings| {
-            let first = findings
-                .iter()
-                .find(|f| f.level == crate::finding::Level::Error)
-                .map_or_else(String::new, |f| format!(" ({})", f.message));
-            format!("the file is not valid{first}; `promptreg validate` lists every problem")
-        })?;
-        let version = file.version.clone();
-        self.files.insert(name.to_string(), file);
-        Ok(vec![version])
-    }
-
-    fn load(
-        &mut self,
-        name: &str,
-        _: &semver::Version,
-    ) -> std::result::Result<crate::prompt::Prompt, String> {
-        self.files
-            .get(name)
-            .cloned()
-            .ok_or_else(|| format!("{name} is not in the working tree"))
-    }
+        registry
+            .read_prompt(name)
+            .map(Some)
+            .map_err(|e| format!("{e:#}"))
+    })
 }

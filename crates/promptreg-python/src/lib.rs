@@ -189,7 +189,7 @@ fn load_tree(py: Python<'_>, start: &Path) -> PyResult<Snapshot> {
         let composition = promptreg_core::compose::compose(
             name.as_str(),
             &parsed,
-            &mut promptreg_core::registry::WorkingTree::new(&tree),
+            &mut promptreg_core::registry::working_tree_partials(&tree),
             "in the working tree",
         )
         .map_err(|e| {
