@@ -142,8 +142,15 @@ pub struct Reference {
 /// quoted name is allowed: `import`, `from` and `extends`, an include of an
 /// expression, a list or `ignore missing` are refused, because the partials
 /// a prompt renders with must be known without rendering it.
+///
+/// A text without `{%` has no statement and is not tokenized: it yields no
+/// reference, even when its `{{ … }}` would not tokenize (compiling it
+/// reports that).
 pub fn references(source: &str) -> Result<Vec<Reference>, TemplateError> {
     use minijinja::machinery::{tokenize, Token, WhitespaceConfig};
+    if memchr::memmem::find(source.as_bytes(), b"{%").is_none() {
+        return Ok(Vec::new());
+    }
     let tokens: Vec<(Token<'_>, usize)> = tokenize(
         source,
         false,

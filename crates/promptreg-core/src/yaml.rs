@@ -91,6 +91,11 @@ pub const MAX_FLOW_DEPTH: usize = 256;
 /// Refuses text whose `[`/`{` nesting exceeds [`MAX_FLOW_DEPTH`]. Counts
 /// every bracket, even in strings and comments: no real file comes close.
 fn check_flow_depth(text: &str) -> Result<(), YamlError> {
+    // The depth cannot pass the limit with fewer openings than that: one
+    // vectorised count answers for almost every file.
+    if memchr::memchr2_iter(b'[', b'{', text.as_bytes()).count() <= MAX_FLOW_DEPTH {
+        return Ok(());
+    }
     let mut depth = 0usize;
     for (number, line) in text.lines().enumerate() {
         for (column, c) in line.chars().enumerate() {
@@ -269,6 +274,25 @@ mod tests {
     use super::*;
 
     const DOC: &str = "version: 1.0.0\nvariables:\n  ticket: {}\n  tone:\n    default: x\nchangelog:\n  - version: 1.0.0\n    date: d\n  - version: 0.9.0\n    date: e\n";
+
+    #[test]
+    fn flow_depth_is_judged_by_nesting_not_by_count() {
+        // Many brackets side by side take the exact path and pass.
+        let side_by_side = format!("a: [{}]\n", vec!["[1]"; 400].join(", "));
+        assert!(check_flow_depth(&side_by_side).is_ok());
+        let at_limit = format!(
+            "a: {}{}\n",
+            "[".repeat(MAX_FLOW_DEPTH),
+            "]".repeat(MAX_FLOW_DEPTH)
+        );
+        assert!(check_flow_depth(&at_limit).is_ok());
+        let past = format!("a: {}\n", "[".repeat(MAX_FLOW_DEPTH + 1));
+        let err = check_flow_depth(&past).unwrap_err();
+        assert_eq!(
+            err.location.map(|l| (l.line, l.column)),
+            Some((1, MAX_FLOW_DEPTH + 4))
+        );
+    }
 
     #[test]
     fn locates_nested_keys_and_items() {
