@@ -139,14 +139,26 @@ impl Context {
         repo: &Repo,
         name: &promptreg_core::name::PromptName,
     ) -> Result<Rc<History>> {
-        self.read_history(registry, repo, Some(name.as_str()))
+        self.read_history(registry, repo, Some(&[name.to_string()].into()))
+    }
+
+    /// The histories of some prompts (a warm cache decodes only theirs);
+    /// other prompts may be missing from the result.
+    pub fn history_of_names<'a>(
+        &self,
+        registry: &Registry,
+        repo: &Repo,
+        names: impl IntoIterator<Item = &'a promptreg_core::name::PromptName>,
+    ) -> Result<Rc<History>> {
+        let names = names.into_iter().map(ToString::to_string).collect();
+        self.read_history(registry, repo, Some(&names))
     }
 
     fn read_history(
         &self,
         registry: &Registry,
         repo: &Repo,
-        only: Option<&str>,
+        only: Option<&std::collections::BTreeSet<String>>,
     ) -> Result<Rc<History>> {
         let rev = self.mainline_rev(registry);
         let head = repo.resolve_commit(rev)?;
@@ -156,7 +168,17 @@ impl Context {
             repo.repo_path(&registry.config.prompts_dir)
         );
         // A full history answers for any prompt.
-        let key = format!("{base}\0{}", only.unwrap_or("*"));
+        let key = match only {
+            Some(names) => format!(
+                "{base}\0{}",
+                names
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join("\0")
+            ),
+            None => format!("{base}\0*"),
+        };
         let full = format!("{base}\0*");
         if let Some((_, h)) = self
             .memo
@@ -169,7 +191,7 @@ impl Context {
         let cache = history::CacheOptions {
             path: (!self.no_cache && !repo.history_is_grafted())
                 .then(|| cache_path(repo, &registry.config.prompts_dir, rev)),
-            only: only.map(str::to_string),
+            only: only.cloned(),
         };
         self.ensure_local_blobs(registry, repo, head.as_deref(), &[])?;
         let mut bar = crate::output::progress::WalkProgress::new(self.quiet);

@@ -209,3 +209,60 @@ fn a_flipped_byte_anywhere_changes_no_answer() {
         assert_eq!(log_json(&repo, &[]), cold, "byte {at}");
     }
 }
+
+/// `check` reads from a warm cache only the histories of the prompts that
+/// changed, and the lock memo spares it the rest: its answer must be the
+/// cold walk's, whether the lockfile is up to date or not.
+#[test]
+fn a_warm_check_answers_as_a_cold_one() {
+    let repo = history_repo();
+    repo.write(
+        "promptreg.yaml",
+        "prompts_dir: prompts\nenvironments:\n  prod:\n    \"*\": latest\n",
+    );
+    repo.run(&["lock"]).ok();
+    repo.commit("lock");
+    // A new environment makes the lockfile stale; `a` changes at a
+    // released version; `c` is new; `b` is untouched.
+    repo.write(
+        "promptreg.yaml",
+        "prompts_dir: prompts\nenvironments:\n  prod:\n    \"*\": latest\n  staging:\n    \"*\": latest\n",
+    );
+    repo.prompt(
+        "a",
+        &text_prompt("1.2.0", &["1.2.0", "1.1.0", "1.0.0"], "A edited"),
+    );
+    repo.prompt("c", &text_prompt("1.0.0", &["1.0.0"], "C"));
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "--base", "HEAD~2", "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = repo.run(&args);
+        out.code(1);
+        out.stdout
+    };
+    let cold = check(&["--no-cache"]);
+    let rules: Vec<String> = serde_json::from_str::<serde_json::Value>(&cold).unwrap()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["prompt"], f["rule"]))
+        .collect();
+    assert!(
+        rules.iter().any(|r| r.starts_with("\"a\"")),
+        "the edit of a released version is a finding: {rules:?}"
+    );
+    assert!(
+        rules.iter().any(|r| r.ends_with("\"lockfile-stale\"")),
+        "the new environment makes the lockfile stale: {rules:?}"
+    );
+    assert_eq!(check(&[]), cold, "the run that writes the cache");
+    assert_eq!(check(&[]), cold, "the run that reads it");
+    assert_eq!(check(&["--no-lock"]), check(&["--no-lock", "--no-cache"]));
+    // With the lockfile current, a warm run trusts the lock memo and still
+    // reads only `a`'s and `c`'s histories.
+    repo.run(&["lock"]).ok();
+    let cold = check(&["--no-cache"]);
+    assert!(!cold.contains("lockfile-stale"), "{cold}");
+    assert_eq!(check(&[]), cold);
+    assert_eq!(check(&[]), cold);
+}

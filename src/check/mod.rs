@@ -142,11 +142,13 @@ fn files_at_commit(repo: &Repo, commit: &str, dir: &str) -> Result<BTreeMap<Stri
 }
 
 /// Compares `head` with the base commit and reports every finding.
+/// `history_of` gives the mainline history of the prompts that changed
+/// (it may hold others too): only theirs is read.
 pub fn check(
     registry: &Registry,
     config_findings: Vec<Finding>,
     repo: &Repo,
-    history: &History,
+    history_of: &dyn Fn(&[PromptName]) -> Result<std::rc::Rc<History>>,
     base: Option<&str>,
     head: &Head,
 ) -> Result<Report> {
@@ -204,6 +206,16 @@ pub fn check(
     let mut paths: Vec<&String> = base_files.keys().chain(head_files.keys()).collect();
     paths.sort();
     paths.dedup();
+    let differs = |path: &String| match (base_files.get(path), head_files.get(path)) {
+        (Some(a), Some(b)) => a.blob != b.blob,
+        _ => true,
+    };
+    let changed_names: Vec<PromptName> = paths
+        .iter()
+        .filter(|p| differs(p))
+        .filter_map(|p| PromptName::from_relative_path(p)?.ok())
+        .collect();
+    let history = history_of(&changed_names)?;
     let mut changed = 0;
     let mut checked_prompts = Vec::new();
     let mut changed_partials = std::collections::BTreeSet::new();

@@ -2,7 +2,6 @@ use crate::check::{self, CheckFinding, Head, Report};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::context::Context;
 use crate::history::git::Repo;
-use crate::history::History;
 use crate::lockfile::{self, Freshness};
 use crate::output::{self, Output};
 use anyhow::Result;
@@ -57,7 +56,13 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
     };
     let config_valid = config_findings.is_empty();
     let registry = Registry { root, config };
-    let history = ctx.history(&registry, &repo)?;
+    let lock_checked = !args.no_lock && config_valid;
+    // Only the changed prompts' histories are read, unless the lockfile or
+    // the gates need every prompt's: then the whole history is read once,
+    // first, and answers for the changed prompts too.
+    if lock_checked && needs_every_history(ctx, &registry, &repo, &head)? {
+        ctx.history(&registry, &repo)?;
+    }
     let head_commit = match &head {
         Head::Revision(c) => Some(c.as_str()),
         _ => None,
@@ -77,22 +82,14 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
         &registry,
         config_findings,
         &repo,
-        &history,
+        &|names| ctx.history_of_names(&registry, &repo, names),
         base.as_deref(),
         &head,
     )?;
-    if !args.no_lock && config_valid {
+    if lock_checked {
         let config_text = String::from_utf8_lossy(&config_bytes);
-        lockfile_finding(
-            ctx,
-            &registry,
-            &config_text,
-            &repo,
-            &history,
-            &head,
-            &mut report,
-        )?;
-        gate_findings(&registry, &repo, &history, &head, &mut report)?;
+        lockfile_finding(ctx, &registry, &config_text, &repo, &head, &mut report)?;
+        gate_findings(ctx, &registry, &repo, &head, &mut report)?;
     }
     let errors = report
         .findings
@@ -114,7 +111,6 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
         full_summary.clone()
     };
     let lock_file = repo.repo_path(lockfile::FILE_NAME);
-    let lock_checked = !args.no_lock && config_valid;
     let out = match args.format {
         CheckFormat::Json => Output::json(&CheckReport {
             base: base.clone(),
@@ -227,6 +223,45 @@ fn base_commit(
     }
 }
 
+/// Whether the lockfile check and the gates need every prompt's history:
+/// not when the lock memo already vouches for the lockfile and no
+/// environment is gated.
+fn needs_every_history(
+    ctx: &Context,
+    registry: &Registry,
+    repo: &Repo,
+    head: &Head,
+) -> Result<bool> {
+    if !registry.config.gates.is_empty() {
+        return Ok(true);
+    }
+    let existing = head_file(repo, &registry.root, head, lockfile::FILE_NAME)?;
+    Ok(!memo_vouches(
+        ctx,
+        registry,
+        repo,
+        head,
+        existing.as_deref(),
+    )?)
+}
+
+/// The lock memo (keyed by the working tree's promptreg.yaml, so only for
+/// the working tree) says these lockfile bytes are what `lock` writes.
+fn memo_vouches(
+    ctx: &Context,
+    registry: &Registry,
+    repo: &Repo,
+    head: &Head,
+    lockfile: Option<&[u8]>,
+) -> Result<bool> {
+    let (Head::WorkingTree, Some(bytes)) = (head, lockfile) else {
+        return Ok(false);
+    };
+    Ok(ctx
+        .lock_memo(registry, repo)?
+        .is_some_and(|memo| memo.fresh(bytes).is_some()))
+}
+
 /// `lockfile-stale`: the lockfile of the side being checked is not what
 /// `promptreg lock` would write from its config.
 fn lockfile_finding(
@@ -234,22 +269,20 @@ fn lockfile_finding(
     registry: &Registry,
     config_text: &str,
     repo: &Repo,
-    history: &History,
     head: &Head,
     report: &mut Report,
 ) -> Result<()> {
     let file = repo.repo_path(lockfile::FILE_NAME);
     let existing = head_file(repo, &registry.root, head, lockfile::FILE_NAME)?;
+    if memo_vouches(ctx, registry, repo, head, existing.as_deref())? {
+        return Ok(());
+    }
     // The memo is keyed by the working tree's promptreg.yaml.
     let memo = match head {
         Head::WorkingTree => ctx.lock_memo(registry, repo)?,
         _ => None,
     };
-    if let (Some(memo), Some(bytes)) = (&memo, &existing) {
-        if memo.fresh(bytes).is_some() {
-            return Ok(());
-        }
-    }
+    let history = ctx.history(registry, repo)?;
     let mut stale = |message: String| {
         report.findings.push(CheckFinding {
             prompt: None,
@@ -266,7 +299,7 @@ fn lockfile_finding(
         &registry.config,
         config_text,
         existing,
-        history,
+        &history,
         ctx.mainline_rev(registry),
         repo,
         &mut crate::production::gates::ScoreGates::new(repo),
@@ -322,15 +355,16 @@ fn lockfile_finding(
 /// A missing or unreadable lockfile has no pins to judge (`lockfile-stale`
 /// says so for the working tree).
 fn gate_findings(
+    ctx: &Context,
     registry: &Registry,
     repo: &Repo,
-    history: &History,
     head: &Head,
     report: &mut Report,
 ) -> Result<()> {
     if registry.config.gates.is_empty() {
         return Ok(());
     }
+    let history = ctx.history(registry, repo)?;
     let Some(bytes) = head_file(repo, &registry.root, head, lockfile::FILE_NAME)? else {
         return Ok(());
     };
@@ -340,7 +374,7 @@ fn gate_findings(
     let text = String::from_utf8_lossy(&bytes);
     let file = repo.repo_path(lockfile::FILE_NAME);
     for failure in
-        crate::production::gates::locked_failures(repo, &registry.config, &lock, history)?
+        crate::production::gates::locked_failures(repo, &registry.config, &lock, &history)?
     {
         let line = promptreg_core::yaml::locate(
             &text,

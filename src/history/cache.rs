@@ -6,7 +6,7 @@
 use crate::history::state::{StatePrompt, StateViolation, WalkState};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -66,10 +66,9 @@ struct Index {
 }
 
 /// The cached state, or `None` when there is no usable cache. With `only`,
-/// the state holds that prompt alone (enough to answer about it; never
-/// extended nor stored), and only the index and that prompt's part are
-/// read.
-pub fn load(path: &Path, key: &Key, only: Option<&str>) -> Option<WalkState> {
+/// the state holds those prompts alone (enough to answer about them; never
+/// extended nor stored), and only the index and their parts are read.
+pub fn load(path: &Path, key: &Key, only: Option<&BTreeSet<String>>) -> Option<WalkState> {
     let mut file = std::fs::File::open(path).ok()?;
     let (index, parts_end) = read_index(&mut file)?;
     if index.header != Header::current(key) {
@@ -96,10 +95,11 @@ pub fn load(path: &Path, key: &Key, only: Option<&str>) -> Option<WalkState> {
     };
     match only {
         Some(only) => {
-            if let Some(i) = index.prompts.iter().position(|(n, _, _)| n == only) {
-                let (name, len, sum) = &index.prompts[i];
-                let bytes = read_span(&mut file, spans[i], *len)?;
-                decode(name, &bytes, sum)?;
+            for (i, (name, len, sum)) in index.prompts.iter().enumerate() {
+                if only.contains(name) {
+                    let bytes = read_span(&mut file, spans[i], *len)?;
+                    decode(name, &bytes, sum)?;
+                }
             }
         }
         None => {

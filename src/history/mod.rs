@@ -17,15 +17,16 @@ pub use state::{Progress, WalkState};
 use crate::history::git::Repo;
 use anyhow::Result;
 use promptreg_core::name::SUFFIX;
+use std::collections::BTreeSet;
 
 /// Where and whether to keep the history cache.
 #[derive(Debug, Clone, Default)]
 pub struct CacheOptions {
     /// The cache file; `None` disables the cache (`--no-cache`).
     pub path: Option<std::path::PathBuf>,
-    /// When the caller needs one prompt only: a warm cache then decodes
-    /// just that prompt's history.
-    pub only: Option<String>,
+    /// When the caller needs some prompts only: a warm cache then decodes
+    /// just their histories, and a cold one prompt is walked alone.
+    pub only: Option<BTreeSet<String>>,
 }
 
 /// Reads the history of the prompts under `prompts_dir` along the
@@ -46,7 +47,7 @@ pub fn compute(
     let key = crate::history::cache::Key {
         prompts_dir: repo.repo_path(prompts_dir),
     };
-    if let (Some(path), Some(only)) = (cache.path.as_deref(), cache.only.as_deref()) {
+    if let (Some(path), Some(only)) = (cache.path.as_deref(), cache.only.as_ref()) {
         if let Some(state) = crate::history::cache::load(path, &key, Some(only)) {
             if state.head.as_deref() == Some(head) {
                 return state.into_history();
@@ -61,7 +62,8 @@ pub fn compute(
         Some(state) if state.head.as_deref() == Some(head) => return state.into_history(),
         Some(state) => state,
         None => {
-            if let Some(only) = cache.only.as_deref() {
+            let single = cache.only.as_ref().filter(|o| o.len() == 1);
+            if let Some(only) = single.and_then(BTreeSet::first) {
                 if let Some(history) = one_prompt(repo, head, prompts_dir, only, progress)? {
                     return Ok(history);
                 }
