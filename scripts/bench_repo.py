@@ -9,7 +9,7 @@
       (tiny-flat, small-flat, large-flat: the same prompts, history and content,
       with every prompt file directly in prompts/, prompts/prompt-NNNN.prompt.yaml).
       DIR/manifest.json records the stamp and what was generated.
-  bench_repo.py run SIZE DIR BIN [--runs N] [--cap SECONDS]
+  bench_repo.py run SIZE DIR BIN [--runs N] [--cap SECONDS] [--only W] [--stages BENCH_BIN]
       Time promptreg (BIN) against the git CLI on DIR/repo and print a table.
 
 The generated history: one branch `main`, first-parent only. The first commit
@@ -619,7 +619,45 @@ def fmt_ms(values, capped):
     return f"{m:.0f}" if m >= 100 else f"{m:.1f}"
 
 
-def run(size, directory, binary, runs, cap, only=()):
+def timed(argv, stdin_path, cwd):
+    """(wall ms, CPU ms) of one run of argv with stdin from a file, output dropped."""
+    with open(stdin_path, "rb") as stdin:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stdout=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)
+        return (time.perf_counter() - t0) * 1000, (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def floor(repo, runs, stages):
+    """The least any exact cold full history costs: it must read every
+    distinct prompt-file blob of the mainline (git's `log --name-only` reads
+    none) and parse each one; timed with git's own reader and, when the
+    stage benchmark is built, per validation stage (benches/validate.rs)."""
+    raw = subprocess.run(["git", "-C", repo, "log", "--first-parent", "--format=", "--raw",
+                          "--no-abbrev", "--", "prompts/"],
+                         check=True, capture_output=True, text=True).stdout
+    ids = sorted({f[3] for f in (l.split() for l in raw.splitlines() if l.startswith(":"))
+                  if len(f) >= 5 and f[3].strip("0")})
+    ids_path = os.path.join(repo, ".git", "bench-blob-ids")
+    with open(ids_path, "w") as f:
+        f.write("".join(i + "\n" for i in ids))
+    cat = [timed(["git", "cat-file", "--batch"], ids_path, repo) for _ in range(runs)]
+    print(f"\n   floor: the history needs {len(ids)} distinct prompt-file blobs, which "
+          f"git's log never reads;")
+    print(f"   `git cat-file --batch` reads them in {statistics.median(w for w, _ in cat):.0f} ms wall, "
+          f"{statistics.median(c for _, c in cat):.0f} ms CPU (median of {runs})")
+    if stages:
+        print("   per stage, one thread, the blobs in memory after the first (benches/validate.rs):")
+        out = subprocess.run([stages, os.path.join(repo, ".git")], stdin=open(ids_path, "rb"),
+                             capture_output=True, text=True)
+        for line in out.stdout.splitlines()[1:]:
+            print("   " + line)
+        if out.returncode != 0:
+            print("   stage benchmark failed: " + out.stderr.strip())
+    os.remove(ids_path)
+
+
+def run(size, directory, binary, runs, cap, only=(), stages=None):
     repo = os.path.join(directory, "repo")
     with open(os.path.join(directory, "manifest.json")) as f:
         manifest = json.load(f)
@@ -794,6 +832,7 @@ def run(size, directory, binary, runs, cap, only=()):
         print(f"\n   check --base HEAD~50: {report.get('prompts_changed')} prompts changed; {summary}")
     except ValueError:
         print(f"\n   check --base HEAD~50 --format json did not print JSON (exit {out.returncode})")
+    floor(repo, runs, stages)
     if runner.problems:
         print("\n   Problems:")
         seen = set()
@@ -810,7 +849,7 @@ def main(argv):
         return 0
     if len(argv) >= 4 and argv[0] == "run":
         size, directory, binary = argv[1:4]
-        runs, cap, only = 5, 60.0, []
+        runs, cap, only, stages = 5, 60.0, [], None
         rest = argv[4:]
         while rest:
             if rest[0] == "--runs":
@@ -819,10 +858,12 @@ def main(argv):
                 cap = float(rest[1])
             elif rest[0] == "--only":
                 only.append(rest[1])
+            elif rest[0] == "--stages":
+                stages = rest[1]
             else:
                 raise SystemExit(f"unknown option {rest[0]}")
             rest = rest[2:]
-        return run(size, directory, os.path.abspath(binary), runs, cap, only)
+        return run(size, directory, os.path.abspath(binary), runs, cap, only, stages)
     raise SystemExit(__doc__)
 
 
