@@ -647,8 +647,10 @@ def floor(repo, runs, stages):
     print(f"   `git cat-file --batch` reads them in {statistics.median(w for w, _ in cat):.0f} ms wall, "
           f"{statistics.median(c for _, c in cat):.0f} ms CPU (median of {runs})")
     if stages:
-        print("   per stage, one thread, the blobs in memory after the first (benches/validate.rs):")
-        out = subprocess.run([stages, os.path.join(repo, ".git")], stdin=open(ids_path, "rb"),
+        print(f"   per stage, one thread, the blobs in memory after the first, fastest of {runs} rounds "
+              "(benches/validate.rs):")
+        out = subprocess.run([stages, os.path.join(repo, ".git"), "--rounds", str(runs)],
+                             stdin=open(ids_path, "rb"),
                              capture_output=True, text=True)
         for line in out.stdout.splitlines()[1:]:
             print("   " + line)

@@ -287,10 +287,9 @@ pub fn check(
         };
         let checked = prompt::check(&new.contents(repo)?);
         let old_bytes = old.map(|o| o.contents(repo)).transpose()?;
-        let was_partial = old_bytes
-            .as_deref()
-            .and_then(|b| prompt::parse(b).ok())
-            .is_some_and(|p| p.file.partial);
+        // Parsed once: whether it was a partial, and the base side below.
+        let old_prompt = old_bytes.as_deref().and_then(|b| prompt::parse(b).ok());
+        let was_partial = old_prompt.as_ref().is_some_and(|p| p.file.partial);
         // A file that does not parse may be a partial someone includes: the
         // prompts that reach it are composed again below.
         let may_be_partial = checked.prompt.as_ref().is_none_or(|p| p.file.partial);
@@ -346,8 +345,7 @@ pub fn check(
                 }
             }
         }
-        let Some(old_bytes) = old_bytes else { continue };
-        let Ok(old_prompt) = prompt::parse(&old_bytes) else {
+        let Some(old_prompt) = old_prompt else {
             continue;
         };
         let mut old_interface = old_prompt.clone();
