@@ -120,7 +120,7 @@ enum HelperMode {
 }
 
 /// Below this many blobs, reading them takes less time than starting a
-/// process: each blob is validated in full (about 0.2 ms for a 6 KB prompt
+/// process: each blob is validated in full (about 0.1 ms for a 6 KB prompt
 /// file) and the helper starts in about 3 ms. Measured on one prompt's cold
 /// walk: even at 68 blobs, 0.6x the time at 430 (docs/DESIGN.md §3).
 const AUTO_THRESHOLD: usize = 64;
