@@ -265,4 +265,10 @@ fn a_warm_check_answers_as_a_cold_one() {
     assert!(!cold.contains("lockfile-stale"), "{cold}");
     assert_eq!(check(&[]), cold);
     assert_eq!(check(&[]), cold);
+    // One changed prompt and no lockfile check: a cold run walks only that
+    // prompt's path.
+    repo.remove("prompts/c.prompt.yaml");
+    let cold = check(&["--no-lock", "--no-cache"]);
+    assert!(cold.contains("version-already-released"), "{cold}");
+    assert_eq!(check(&["--no-lock"]), cold);
 }
