@@ -548,3 +548,45 @@ fn the_mainline_is_the_configured_ref() {
         .code(2)
         .stderr_has("unknown revision `nope`");
 }
+
+/// A working-tree file holding a release's exact bytes is `clean` at that
+/// release's version, however old, and with CRLF endings under
+/// `core.autocrlf` too; bytes that are another prompt's release are judged
+/// on their own.
+#[test]
+fn status_of_bytes_released_earlier() {
+    let repo = TestRepo::new();
+    v(&repo, "a", "1.0.0", &["1.0.0"], "One");
+    v(&repo, "b", "1.0.0", &["1.0.0"], "Bee");
+    repo.commit("c1");
+    v(&repo, "a", "1.1.0", &["1.1.0", "1.0.0"], "Two");
+    repo.commit("c2");
+    let old = text_prompt("1.0.0", &["1.0.0"], "One");
+    let state_of = |name: &str| -> (String, String) {
+        let out = repo.run(&["status", "--format", "json"]);
+        out.ok();
+        let rows = out.json();
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()
+            .clone();
+        (
+            row["working_tree"].as_str().unwrap_or("-").to_string(),
+            row["state"].as_str().unwrap().to_string(),
+        )
+    };
+    // Back to 1.0.0's bytes: clean at 1.0.0 (below the last release).
+    repo.prompt("a", &old);
+    assert_eq!(state_of("a"), ("1.0.0".into(), "clean".into()));
+    // The same bytes with CRLF endings are what `git add` stores as 1.0.0.
+    repo.git(&["config", "core.autocrlf", "true"]);
+    repo.prompt("a", &old.replace('\n', "\r\n"));
+    assert_eq!(state_of("a"), ("1.0.0".into(), "clean".into()));
+    // `b` given `a`'s 1.0.0 bytes: `b` released 1.0.0 with other bytes.
+    repo.git(&["config", "core.autocrlf", "false"]);
+    repo.prompt("b", &old);
+    assert_eq!(state_of("b"), ("1.0.0".into(), "modified".into()));
+}

@@ -62,28 +62,31 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> Result<Output> {
             }
         } else {
             let bytes = registry.read_prompt(&name)?;
-            match prompt::check(&bytes).prompt {
-                None => (None, State::Invalid),
-                Some(p) => {
-                    let state = match (released, last) {
-                        (Some(h), Some(last)) => match h.exact(&p.version) {
-                            Some(r)
-                                if r.blob
-                                    == repo.worktree_blob(
-                                        &registry.relative_path(&name),
-                                        &bytes,
-                                    )? =>
-                            {
-                                State::Clean
-                            }
-                            Some(_) => State::Modified,
-                            None if p.version > last.version => State::Unreleased,
-                            None => State::Violation,
-                        },
-                        _ => State::New,
-                    };
-                    (Some(p.version.to_string()), state)
-                }
+            let blob = repo.worktree_blob(&registry.relative_path(&name), &bytes)?;
+            // Bytes that are a release's, byte for byte (no line ending
+            // converted), passed every rule with that version when the
+            // walk released them (docs/DESIGN.md §3, "Released means
+            // valid"): they are clean without being parsed again.
+            let release_bytes = released
+                .filter(|_| memchr::memmem::find(&bytes, b"\r\n").is_none())
+                .and_then(|h| h.versions.iter().find(|r| r.blob == blob));
+            match release_bytes {
+                Some(r) => (Some(r.version.to_string()), State::Clean),
+                None => match prompt::check(&bytes).prompt {
+                    None => (None, State::Invalid),
+                    Some(p) => {
+                        let state = match (released, last) {
+                            (Some(h), Some(last)) => match h.exact(&p.version) {
+                                Some(r) if r.blob == blob => State::Clean,
+                                Some(_) => State::Modified,
+                                None if p.version > last.version => State::Unreleased,
+                                None => State::Violation,
+                            },
+                            _ => State::New,
+                        };
+                        (Some(p.version.to_string()), state)
+                    }
+                },
             }
         };
         rows.push(PromptStatus {
