@@ -46,6 +46,8 @@ impl Repo {
             .workdir()
             .ok_or_else(|| fail("the registry is in a bare Git repository"))?
             .to_path_buf();
+        // Held until the index is as it must be, clean-up included.
+        let _serialised = self.commit_lock()?;
         let paths: Vec<String> = req.paths.iter().map(|p| self.repo_path(p)).collect();
         let mut watched = paths.clone();
         watched.extend(req.read.iter().map(|p| self.repo_path(p)));
@@ -146,6 +148,51 @@ impl Repo {
             }
         }
         result
+    }
+
+    /// promptreg's own commit lock for this work tree's index, held while
+    /// one run commits: `.git/promptreg/commit.lock`, locked with the
+    /// operating system's advisory lock, so a run that dies frees it.
+    ///
+    /// Why: `git commit --only` reads the index before it takes
+    /// `index.lock`, so two of them at once can write back an index entry
+    /// the other had just changed (or put back), leaving a path staged that
+    /// nobody staged. Taken in turn they cannot. `None` where the lock file
+    /// cannot be made (a read-only `.git`, where Git's own error will say
+    /// why) or the file system has no such locks: the commit then goes
+    /// ahead without it.
+    fn commit_lock(&self) -> Result<Option<std::fs::File>> {
+        let dir = self.inner.path().join("promptreg");
+        let opened = std::fs::create_dir_all(&dir).and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(dir.join("commit.lock"))
+        });
+        let Ok(file) = opened else {
+            return Ok(None);
+        };
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(5);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(file)),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if started.elapsed() > LOCK_WAIT {
+                        return Err(fail(format!(
+                            "another promptreg run has been committing in this repository for {} seconds; nothing was committed",
+                            LOCK_WAIT.as_secs()
+                        ))
+                        .hint("wait for it to finish (a hook may be waiting for input), then run the command again")
+                        .into());
+                    }
+                    std::thread::sleep(pause + jitter());
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                Err(std::fs::TryLockError::Error(_)) => return Ok(None),
+            }
+        }
     }
 
     /// Errors when HEAD moved from `read_at` to `now` and a `watched` file

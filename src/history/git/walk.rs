@@ -58,7 +58,7 @@ impl Repo {
             if Some(commit.id) == stop_at {
                 return Ok((out, true));
             }
-            if walked % 1024 == 0 {
+            if walked.is_multiple_of(1024) {
                 progress(walked);
             }
             let parent = match commit.has_parent {
@@ -153,7 +153,7 @@ impl Repo {
         let mut here = path.resolve(commit.tree, None)?;
         let mut walked = 0usize;
         loop {
-            if walked % 1024 == 0 {
+            if walked.is_multiple_of(1024) {
                 progress(walked);
             }
             walked += 1;
