@@ -241,18 +241,13 @@ fn a_warm_check_answers_as_a_cold_one() {
         out.stdout
     };
     let cold = check(&["--no-cache"]);
-    let rules: Vec<String> = serde_json::from_str::<serde_json::Value>(&cold).unwrap()["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| format!("{} {}", f["prompt"], f["rule"]))
-        .collect();
+    let rules = prompt_rules(&serde_json::from_str(&cold).unwrap());
     assert!(
-        rules.iter().any(|r| r.starts_with("\"a\"")),
+        rules.iter().any(|(prompt, _)| prompt == "a"),
         "the edit of a released version is a finding: {rules:?}"
     );
     assert!(
-        rules.iter().any(|r| r.ends_with("\"lockfile-stale\"")),
+        rules.iter().any(|(_, rule)| rule == "lockfile-stale"),
         "the new environment makes the lockfile stale: {rules:?}"
     );
     assert_eq!(check(&[]), cold, "the run that writes the cache");

@@ -472,17 +472,7 @@ fn default_base_is_the_merge_base_with_the_registry_ref() {
     // On the branch, with a clean working tree, the base is where it forked.
     let out = repo.run(&["check", "--no-lock", "--format", "json"]);
     out.code(1);
-    let rules: Vec<(String, String)> = out.json()["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["prompt"].as_str().unwrap().to_string(),
-                f["rule"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let rules = prompt_rules(&out.json());
     assert_eq!(rules, [("a".to_string(), "version-not-bumped".to_string())]);
     // From main, `--head feature` also compares with the fork point: b's
     // newer release on main is not a change of the branch.

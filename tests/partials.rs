@@ -260,17 +260,7 @@ fn a_partials_patch_release_is_picked_up_by_lock_and_shown_by_check() {
         .run(&["check", "--base", &base, "--no-lock", "--format", "json"])
         .ok()
         .json();
-    let rules: Vec<(String, String)> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["prompt"].as_str().unwrap().to_string(),
-                f["rule"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let rules = prompt_rules(&json);
     assert!(
         rules.contains(&("support/reply".into(), "partial-changed".into())),
         "{json}"

@@ -57,10 +57,17 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
     let config_valid = config_findings.is_empty();
     let registry = Registry { root, config };
     let lock_checked = !args.no_lock && config_valid;
+    let lock_side = match lock_checked {
+        true => Some(LockSide::read(ctx, &registry, &repo, &head)?),
+        false => None,
+    };
     // Only the changed prompts' histories are read, unless the lockfile or
     // the gates need every prompt's: then the whole history is read once,
     // first, and answers for the changed prompts too.
-    if lock_checked && needs_every_history(ctx, &registry, &repo, &head)? {
+    if lock_side
+        .as_ref()
+        .is_some_and(|side| !side.vouched || !registry.config.gates.is_empty())
+    {
         ctx.history(&registry, &repo)?;
     }
     let head_commit = match &head {
@@ -86,10 +93,10 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Output> {
         base.as_deref(),
         &head,
     )?;
-    if lock_checked {
+    if let Some(side) = lock_side {
         let config_text = String::from_utf8_lossy(&config_bytes);
-        lockfile_finding(ctx, &registry, &config_text, &repo, &head, &mut report)?;
-        gate_findings(ctx, &registry, &repo, &head, &mut report)?;
+        lockfile_finding(ctx, &registry, &config_text, &repo, &side, &mut report)?;
+        gate_findings(ctx, &registry, &repo, side.bytes.as_deref(), &mut report)?;
     }
     let errors = report
         .findings
@@ -223,43 +230,34 @@ fn base_commit(
     }
 }
 
-/// Whether the lockfile check and the gates need every prompt's history:
-/// not when the lock memo already vouches for the lockfile and no
-/// environment is gated.
-fn needs_every_history(
-    ctx: &Context,
-    registry: &Registry,
-    repo: &Repo,
-    head: &Head,
-) -> Result<bool> {
-    if !registry.config.gates.is_empty() {
-        return Ok(true);
-    }
-    let existing = head_file(repo, &registry.root, head, lockfile::FILE_NAME)?;
-    Ok(!memo_vouches(
-        ctx,
-        registry,
-        repo,
-        head,
-        existing.as_deref(),
-    )?)
+/// The lockfile of the side being checked, read once, and what the lock
+/// memo says of it.
+struct LockSide {
+    bytes: Option<Vec<u8>>,
+    /// The memo, keyed by the working tree's promptreg.yaml: only for the
+    /// working tree.
+    memo: Option<crate::lockfile::memo::LockMemo>,
+    /// The memo says these bytes are what `lock` writes: nothing to resolve.
+    vouched: bool,
 }
 
-/// The lock memo (keyed by the working tree's promptreg.yaml, so only for
-/// the working tree) says these lockfile bytes are what `lock` writes.
-fn memo_vouches(
-    ctx: &Context,
-    registry: &Registry,
-    repo: &Repo,
-    head: &Head,
-    lockfile: Option<&[u8]>,
-) -> Result<bool> {
-    let (Head::WorkingTree, Some(bytes)) = (head, lockfile) else {
-        return Ok(false);
-    };
-    Ok(ctx
-        .lock_memo(registry, repo)?
-        .is_some_and(|memo| memo.fresh(bytes).is_some()))
+impl LockSide {
+    fn read(ctx: &Context, registry: &Registry, repo: &Repo, head: &Head) -> Result<LockSide> {
+        let bytes = head_file(repo, &registry.root, head, lockfile::FILE_NAME)?;
+        let memo = match head {
+            Head::WorkingTree => ctx.lock_memo(registry, repo)?,
+            _ => None,
+        };
+        let vouched = match (&memo, &bytes) {
+            (Some(memo), Some(bytes)) => memo.fresh(bytes).is_some(),
+            _ => false,
+        };
+        Ok(LockSide {
+            bytes,
+            memo,
+            vouched,
+        })
+    }
 }
 
 /// `lockfile-stale`: the lockfile of the side being checked is not what
@@ -269,19 +267,13 @@ fn lockfile_finding(
     registry: &Registry,
     config_text: &str,
     repo: &Repo,
-    head: &Head,
+    side: &LockSide,
     report: &mut Report,
 ) -> Result<()> {
-    let file = repo.repo_path(lockfile::FILE_NAME);
-    let existing = head_file(repo, &registry.root, head, lockfile::FILE_NAME)?;
-    if memo_vouches(ctx, registry, repo, head, existing.as_deref())? {
+    if side.vouched {
         return Ok(());
     }
-    // The memo is keyed by the working tree's promptreg.yaml.
-    let memo = match head {
-        Head::WorkingTree => ctx.lock_memo(registry, repo)?,
-        _ => None,
-    };
+    let file = repo.repo_path(lockfile::FILE_NAME);
     let history = ctx.history(registry, repo)?;
     let mut stale = |message: String| {
         report.findings.push(CheckFinding {
@@ -298,7 +290,7 @@ fn lockfile_finding(
     let status = lockfile::status_of(
         &registry.config,
         config_text,
-        existing,
+        side.bytes.clone(),
         &history,
         ctx.mainline_rev(registry),
         repo,
@@ -306,7 +298,7 @@ fn lockfile_finding(
     );
     let comparison = match status {
         Ok(status) => {
-            if let Some(memo) = &memo {
+            if let Some(memo) = &side.memo {
                 memo.remember(
                     &status.text,
                     &status.resolution.skipped,
@@ -358,20 +350,20 @@ fn gate_findings(
     ctx: &Context,
     registry: &Registry,
     repo: &Repo,
-    head: &Head,
+    lockfile_bytes: Option<&[u8]>,
     report: &mut Report,
 ) -> Result<()> {
     if registry.config.gates.is_empty() {
         return Ok(());
     }
     let history = ctx.history(registry, repo)?;
-    let Some(bytes) = head_file(repo, &registry.root, head, lockfile::FILE_NAME)? else {
+    let Some(bytes) = lockfile_bytes else {
         return Ok(());
     };
-    let Ok(lock) = lockfile::parse(&bytes) else {
+    let Ok(lock) = lockfile::parse(bytes) else {
         return Ok(());
     };
-    let text = String::from_utf8_lossy(&bytes);
+    let text = String::from_utf8_lossy(bytes);
     let file = repo.repo_path(lockfile::FILE_NAME);
     for failure in
         crate::production::gates::locked_failures(repo, &registry.config, &lock, &history)?

@@ -235,6 +235,22 @@ pub fn text_prompt(version: &str, history: &[&str], body: &str) -> String {
     s
 }
 
+/// `(prompt, rule)` of each finding of a `check --format json` report, in
+/// order; a finding about no prompt (the lockfile, the config) has `-`.
+pub fn prompt_rules(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .expect("a check report has findings")
+        .iter()
+        .map(|f| {
+            (
+                f["prompt"].as_str().unwrap_or("-").to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 impl TestRepo {
     /// Every file under the directory except `.git/`, path → bytes: compare
     /// two snapshots to prove a command wrote nothing.

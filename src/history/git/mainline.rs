@@ -6,8 +6,8 @@
 //! the walk's path.
 
 use super::commit_graph::{CommitGraph, Filter, PathKeys};
-use super::{missing_object, Repo};
-use anyhow::{bail, Result};
+use super::{missing_object, read_object, Repo};
+use anyhow::Result;
 
 /// One first-parent commit.
 #[derive(Debug, Clone, Copy)]
@@ -136,13 +136,7 @@ impl Mainline<'_> {
     /// Tree and first parent from the commit object's header lines, without
     /// libgit2 parsing the whole commit.
     fn raw(&self, id: git2::Oid) -> Result<(git2::Oid, Option<git2::Oid>)> {
-        let object = self
-            .odb
-            .read(id)
-            .map_err(|e| missing_object("commit", &id.to_string(), e))?;
-        if object.kind() != git2::ObjectType::Commit {
-            bail!("object {id} is a {}, not a commit", object.kind());
-        }
+        let object = read_object(&self.odb, id, git2::ObjectType::Commit)?;
         let damaged = || {
             promptreg_core::error::fail(format!("commit {id} is damaged: no tree line"))
                 .hint("run `git fsck` to see what is damaged; a fresh clone restores the objects")

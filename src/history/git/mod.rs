@@ -160,6 +160,24 @@ pub(crate) fn missing_object(kind: &str, id: &str, e: git2::Error) -> anyhow::Er
         .into()
 }
 
+/// The raw object `id`, which must be a `kind` ("tree", "commit"): a
+/// missing object is explained as `missing_object` does, another kind is an
+/// error naming both.
+pub(crate) fn read_object<'o>(
+    odb: &'o git2::Odb<'_>,
+    id: git2::Oid,
+    kind: git2::ObjectType,
+) -> Result<git2::OdbObject<'o>> {
+    let name = kind.str();
+    let object = odb
+        .read(id)
+        .map_err(|e| missing_object(name, &id.to_string(), e))?;
+    if object.kind() != kind {
+        anyhow::bail!("object {id} is a {}, not a {name}", object.kind());
+    }
+    Ok(object)
+}
+
 /// The first parent of a commit that has one.
 pub(crate) fn first_parent<'r>(commit: &git2::Commit<'r>) -> Result<git2::Commit<'r>> {
     commit.parent(0).map_err(|e| {

@@ -8,8 +8,8 @@
 //! of 1,000 prompts in one directory was a third of the walk.
 
 use super::commit_graph::Filter;
-use super::{missing_object, CommitInfo, FileChange, MainlineCommit, Repo};
-use anyhow::{bail, Context as _, Result};
+use super::{read_object, CommitInfo, FileChange, MainlineCommit, Repo};
+use anyhow::{Context as _, Result};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -200,12 +200,7 @@ impl Repo {
 fn raw_subtree(odb: &git2::Odb<'_>, root: git2::Oid, dirs: &[&[u8]]) -> Result<Option<git2::Oid>> {
     let mut id = root;
     for dir in dirs {
-        let tree = odb
-            .read(id)
-            .map_err(|e| missing_object("tree", &id.to_string(), e))?;
-        if tree.kind() != git2::ObjectType::Tree {
-            bail!("object {id} is a {}, not a tree", tree.kind());
-        }
+        let tree = read_object(odb, id, git2::ObjectType::Tree)?;
         match find_entry(tree.data(), dir, Kind::Tree)? {
             Some(entry) => id = oid(entry.id)?,
             None => return Ok(None),
@@ -278,13 +273,7 @@ impl PathWalk<'_, '_> {
                 }
             }
             trees.push(id);
-            let tree = self
-                .odb
-                .read(id)
-                .map_err(|e| missing_object("tree", &id.to_string(), e))?;
-            if tree.kind() != git2::ObjectType::Tree {
-                bail!("object {id} is a {}, not a tree", tree.kind());
-            }
+            let tree = read_object(self.odb, id, git2::ObjectType::Tree)?;
             let (name, kind) = match self.dirs.get(level) {
                 Some(dir) => (*dir, Kind::Tree),
                 None => (self.leaf, Kind::File),
@@ -590,13 +579,7 @@ impl<'o> TreeWalk<'o> {
         if let Some(tree) = trees.previous.get(&id).or_else(|| trees.current.get(&id)) {
             return Ok(Rc::clone(tree));
         }
-        let object = self
-            .odb
-            .read(id)
-            .map_err(|e| missing_object("tree", &id.to_string(), e))?;
-        if object.kind() != git2::ObjectType::Tree {
-            bail!("object {id} is a {}, not a tree", object.kind());
-        }
+        let object = read_object(self.odb, id, git2::ObjectType::Tree)?;
         let tree = Rc::new(object);
         trees.current.insert(id, Rc::clone(&tree));
         Ok(tree)
@@ -668,10 +651,7 @@ impl<'o> TreeWalk<'o> {
         match entry.kind {
             Kind::Tree => {
                 let id = oid(entry.id)?;
-                let tree = self
-                    .odb
-                    .read(id)
-                    .map_err(|e| missing_object("tree", &id.to_string(), e))?;
+                let tree = read_object(self.odb, id, git2::ObjectType::Tree)?;
                 for child in entries(tree.data()) {
                     let child = child?;
                     let Ok(name) = std::str::from_utf8(child.name) else {
