@@ -1,5 +1,6 @@
 use crate::cli::StatusArgs;
 use crate::context::Context;
+use crate::history::PromptHistory;
 use crate::output::{self, Format, Output};
 use anyhow::Result;
 use promptreg_core::prompt;
@@ -34,6 +35,38 @@ pub struct PromptStatus {
     pub deleted_in: Option<String>,
 }
 
+/// The working-tree version and state of a file present there, whose
+/// bytes are `bytes` and would be stored as `blob`.
+fn working_tree_state(
+    bytes: &[u8],
+    blob: &str,
+    released: Option<&PromptHistory>,
+) -> (Option<String>, State) {
+    // Bytes that are a release's, byte for byte (no line ending converted),
+    // passed every rule with that version when the walk released them
+    // (docs/DESIGN.md §3, "Released means valid"): they are clean without
+    // being parsed again.
+    let as_released = released
+        .filter(|_| memchr::memmem::find(bytes, b"\r\n").is_none())
+        .and_then(|h| h.versions.iter().find(|r| r.blob == blob));
+    if let Some(r) = as_released {
+        return (Some(r.version.to_string()), State::Clean);
+    }
+    let Some(p) = prompt::check(bytes).prompt else {
+        return (None, State::Invalid);
+    };
+    let state = match (released, released.and_then(|h| h.latest(true))) {
+        (Some(h), Some(last)) => match h.exact(&p.version) {
+            Some(r) if r.blob == blob => State::Clean,
+            Some(_) => State::Modified,
+            None if p.version > last.version => State::Unreleased,
+            None => State::Violation,
+        },
+        _ => State::New,
+    };
+    (Some(p.version.to_string()), state)
+}
+
 pub fn run(args: &StatusArgs, ctx: &Context) -> Result<Output> {
     let registry = ctx.registry()?;
     let repo = ctx.repo(&registry)?;
@@ -63,31 +96,7 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> Result<Output> {
         } else {
             let bytes = registry.read_prompt(&name)?;
             let blob = repo.worktree_blob(&registry.relative_path(&name), &bytes)?;
-            // Bytes that are a release's, byte for byte (no line ending
-            // converted), passed every rule with that version when the
-            // walk released them (docs/DESIGN.md §3, "Released means
-            // valid"): they are clean without being parsed again.
-            let release_bytes = released
-                .filter(|_| memchr::memmem::find(&bytes, b"\r\n").is_none())
-                .and_then(|h| h.versions.iter().find(|r| r.blob == blob));
-            match release_bytes {
-                Some(r) => (Some(r.version.to_string()), State::Clean),
-                None => match prompt::check(&bytes).prompt {
-                    None => (None, State::Invalid),
-                    Some(p) => {
-                        let state = match (released, last) {
-                            (Some(h), Some(last)) => match h.exact(&p.version) {
-                                Some(r) if r.blob == blob => State::Clean,
-                                Some(_) => State::Modified,
-                                None if p.version > last.version => State::Unreleased,
-                                None => State::Violation,
-                            },
-                            _ => State::New,
-                        };
-                        (Some(p.version.to_string()), state)
-                    }
-                },
-            }
+            working_tree_state(&bytes, &blob, released)
         };
         rows.push(PromptStatus {
             name: name.to_string(),
