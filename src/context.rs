@@ -139,7 +139,7 @@ impl Context {
         repo: &Repo,
         name: &promptreg_core::name::PromptName,
     ) -> Result<Rc<History>> {
-        self.read_history(registry, repo, Some(&[name.to_string()].into()))
+        self.history_of_names(registry, repo, [name])
     }
 
     /// The histories of some prompts (a warm cache decodes only theirs);
@@ -168,6 +168,7 @@ impl Context {
             repo.repo_path(&registry.config.prompts_dir)
         );
         // A full history answers for any prompt.
+        let full = format!("{base}\0*");
         let key = match only {
             Some(names) => format!(
                 "{base}\0{}",
@@ -177,9 +178,8 @@ impl Context {
                     .collect::<Vec<_>>()
                     .join("\0")
             ),
-            None => format!("{base}\0*"),
+            None => full.clone(),
         };
-        let full = format!("{base}\0*");
         if let Some((_, h)) = self
             .memo
             .borrow()

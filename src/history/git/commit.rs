@@ -52,16 +52,15 @@ impl Repo {
         let mut watched = paths.clone();
         watched.extend(req.read.iter().map(|p| self.repo_path(p)));
         let lock = self.inner.path().join("index.lock");
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(5);
+        let mut backoff = Backoff::new();
         let mut added: Vec<String> = Vec::new();
         // Every way out of the loop, an early error included, goes through
         // the clean-up below: an attempt that Git refused as locked may have
         // staged the paths already.
         let mut attempt = || -> Result<CommitId> {
             loop {
-                let wait = |pause: &mut Duration| -> Result<()> {
-                    if started.elapsed() > LOCK_WAIT {
+                let wait = |backoff: &mut Backoff| -> Result<()> {
+                    if !backoff.wait() {
                         return Err(fail(format!(
                         "another Git process has held {} for {} seconds; nothing was committed",
                         lock.display(),
@@ -70,14 +69,12 @@ impl Repo {
                     .hint("wait for it to finish; if no Git process is running, remove the stale lock file")
                     .into());
                     }
-                    std::thread::sleep(*pause + jitter());
-                    *pause = (*pause * 2).min(Duration::from_millis(200));
                     Ok(())
                 };
                 let now = self.head();
                 self.refuse_if_changed(req.read_at, now.as_deref(), &watched)?;
                 if lock.exists() {
-                    wait(&mut pause)?;
+                    wait(&mut backoff)?;
                     continue;
                 }
                 // A file Git does not know yet: `--only` needs it in the index.
@@ -95,7 +92,7 @@ impl Repo {
                     match run(add, None)? {
                         Ran::Ok => added.extend(new.into_iter().cloned()),
                         Ran::Locked => {
-                            wait(&mut pause)?;
+                            wait(&mut backoff)?;
                             continue;
                         }
                         Ran::Failed(text) => {
@@ -114,7 +111,7 @@ impl Repo {
                 match run(commit, Some(req.message))? {
                 Ran::Ok => break self.our_commit(req, &paths),
                 Ran::Locked => {
-                    wait(&mut pause)?;
+                    wait(&mut backoff)?;
                     continue;
                 }
                 Ran::Failed(text) => {
@@ -173,13 +170,12 @@ impl Repo {
         let Ok(file) = opened else {
             return Ok(None);
         };
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(5);
+        let mut backoff = Backoff::new();
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(Some(file)),
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    if started.elapsed() > LOCK_WAIT {
+                    if !backoff.wait() {
                         return Err(fail(format!(
                             "another promptreg run has been committing in this repository for {} seconds; nothing was committed",
                             LOCK_WAIT.as_secs()
@@ -187,8 +183,6 @@ impl Repo {
                         .hint("wait for it to finish (a hook may be waiting for input), then run the command again")
                         .into());
                     }
-                    std::thread::sleep(pause + jitter());
-                    pause = (pause * 2).min(Duration::from_millis(200));
                 }
                 Err(std::fs::TryLockError::Error(_)) => return Ok(None),
             }
@@ -346,22 +340,46 @@ impl Repo {
     }
 }
 
-/// A `git` command run in `workdir`, in the user's environment.
 /// Runs a clean-up command, again while another Git process holds the
 /// index (a skipped clean-up would leave the user's index staged), for at
 /// most `LOCK_WAIT`. Its failure is not reported: the command's own error is.
 fn retry_while_locked(make: impl Fn() -> Command) {
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(5);
+    let mut backoff = Backoff::new();
     while let Ok(Ran::Locked) = run(make(), None) {
-        if started.elapsed() > LOCK_WAIT {
+        if !backoff.wait() {
             return;
         }
-        std::thread::sleep(pause + jitter());
-        pause = (pause * 2).min(Duration::from_millis(200));
     }
 }
 
+/// Waiting for a lock another process holds: 5 ms, doubling up to 200 ms,
+/// plus jitter, for at most `LOCK_WAIT` in all.
+struct Backoff {
+    started: Instant,
+    pause: Duration,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff {
+            started: Instant::now(),
+            pause: Duration::from_millis(5),
+        }
+    }
+
+    /// Sleeps one pause; `false` (without sleeping) once `LOCK_WAIT` has
+    /// passed.
+    fn wait(&mut self) -> bool {
+        if self.started.elapsed() > LOCK_WAIT {
+            return false;
+        }
+        std::thread::sleep(self.pause + jitter());
+        self.pause = (self.pause * 2).min(Duration::from_millis(200));
+        true
+    }
+}
+
+/// A `git` command run in `workdir`, in the user's environment.
 fn git(workdir: &Path) -> Command {
     let mut cmd = Command::new("git");
     cmd.current_dir(workdir);
