@@ -176,3 +176,39 @@ fn score_trial() -> (usize, usize, usize) {
         .count();
     (runs, recorded.len(), kept)
 }
+
+/// A run that finds another holding promptreg's commit lock waits for it,
+/// then commits: the lock serialises `git commit`, it does not refuse.
+#[test]
+fn bump_commit_waits_for_the_commit_lock() {
+    let repo = registry();
+    let dir = repo.file(".git/promptreg");
+    std::fs::create_dir_all(&dir).unwrap();
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("commit.lock"))
+        .unwrap();
+    held.lock().unwrap();
+    let args: Vec<String> = ["bump", "p0", "patch", "-m", "held", "--commit"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut child = spawn(&repo, &args);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "bump --commit did not wait for the commit lock"
+    );
+    held.unlock().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(repo.git(&["log", "-1", "--format=%s"]).contains("p0 1.0.1"));
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
