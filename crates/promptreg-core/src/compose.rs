@@ -474,7 +474,10 @@ fn composed_variables(
 /// name, `Ok(None)` when there is no such file.
 pub struct Files<F> {
     read: F,
-    parsed: BTreeMap<String, Prompt>,
+    /// Each name read so far: its parsed file, `None` when there is none.
+    /// Shared by every prompt composed with this source, so a partial many
+    /// prompts include is read and parsed once.
+    parsed: BTreeMap<String, Option<Prompt>>,
 }
 
 impl<F> Files<F>
@@ -500,19 +503,23 @@ where
         let Ok(parsed) = PromptName::parse(name) else {
             return Ok(Vec::new());
         };
-        let Some(bytes) = (self.read)(&parsed)? else {
-            return Ok(Vec::new());
+        if let Some(known) = self.parsed.get(name) {
+            return Ok(known.iter().map(|p| p.version.clone()).collect());
+        }
+        let file = match (self.read)(&parsed)? {
+            Some(bytes) => Some(crate::prompt::parse(&bytes).map_err(|f| invalid_file(&f))?),
+            None => None,
         };
-        let file = crate::prompt::parse(&bytes).map_err(|f| invalid_file(&f))?;
-        let version = file.version.clone();
+        let versions = file.iter().map(|p| p.version.clone()).collect();
         self.parsed.insert(name.to_string(), file);
-        Ok(vec![version])
+        Ok(versions)
     }
 
     fn load(&mut self, name: &str, _: &Version) -> Result<Prompt, String> {
         self.parsed
             .get(name)
             .cloned()
+            .flatten()
             .ok_or_else(|| format!("{name} has no file here"))
     }
 }
@@ -558,5 +565,29 @@ impl fmt::Display for Composition {
             .map(|(n, p)| format!("{n}@{}", p.version))
             .collect();
         f.write_str(&parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARTIAL: &str = "version: 1.2.0\npartial: true\ntemplate: |\n  Be brief.\nchangelog:\n  - version: 1.2.0\n    date: 2026-10-10T10:10:00Z\n    author: Grace Hopper <grace@example.com>\n    reason: Shorter.\n";
+
+    #[test]
+    fn files_read_and_parse_each_name_once() {
+        let reads = std::cell::Cell::new(0);
+        let mut files = Files::new(|name: &PromptName| {
+            reads.set(reads.get() + 1);
+            Ok((name.as_str() == "shared/a").then(|| PARTIAL.as_bytes().to_vec()))
+        });
+        let first = files.versions("shared/a").unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(files.versions("shared/a").unwrap(), first);
+        assert!(files.versions("shared/none").unwrap().is_empty());
+        assert!(files.versions("shared/none").unwrap().is_empty());
+        assert_eq!(reads.get(), 2, "one read per name");
+        assert_eq!(files.load("shared/a", &first[0]).unwrap().version, first[0]);
+        assert!(files.load("shared/none", &first[0]).is_err());
     }
 }

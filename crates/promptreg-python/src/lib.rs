@@ -164,6 +164,8 @@ fn load_tree(py: Python<'_>, start: &Path) -> PyResult<Snapshot> {
     }
     let mut pins = BTreeMap::new();
     let mut entries = BTreeMap::new();
+    // One source for every prompt: a partial many include is read once.
+    let mut partials = promptreg_core::registry::working_tree_partials(&tree);
     for name in &scan.prompts {
         let path = tree.relative_path(name);
         let bytes = tree.read_prompt(name).map_err(fail)?;
@@ -189,7 +191,7 @@ fn load_tree(py: Python<'_>, start: &Path) -> PyResult<Snapshot> {
         let composition = promptreg_core::compose::compose(
             name.as_str(),
             &parsed,
-            &mut promptreg_core::registry::working_tree_partials(&tree),
+            &mut partials,
             "in the working tree",
         )
         .map_err(|e| {
