@@ -486,10 +486,7 @@ fn attach_partials(
         // Released means valid (docs/DESIGN.md §3): a file that mentions
         // partials parses.
         let parsed = repo.with_blob(&entry.blob, |b| {
-            b.windows(b"partial".len())
-                .any(|w| w == b"partial")
-                .then(|| promptreg_core::prompt::parse(b).ok())
-                .flatten()
+            memchr::memmem::find(b, b"partial").and_then(|_| promptreg_core::prompt::parse(b).ok())
         })?;
         if let Some(prompt) = parsed {
             files.insert(key.clone(), prompt);
